@@ -1,0 +1,121 @@
+/**
+ * The REST API's shapes, shared by the backend (which validates against them) and the frontend
+ * (which calls them). All routes are below `BACKEND.apiPrefix` (`/api`).
+ *
+ * Authentication: `POST /api/auth/signup` and `POST /api/auth/login` return a `Session`; every other
+ * route except the OpenAPI document needs `Authorization: Bearer <token>`. `POST /api/auth/logout`
+ * revokes the presented token. Errors use Fastify's shape: `ApiError`.
+ */
+export const API_ROUTES = {
+  signup: '/api/auth/signup',
+  login: '/api/auth/login',
+  logout: '/api/auth/logout',
+  me: '/api/auth/me',
+  tasks: '/api/tasks',
+  task: (id: string) => `/api/tasks/${encodeURIComponent(id)}`,
+} as const;
+
+export const PRIORITIES = ['high', 'medium', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const TASK_STATUSES = ['all', 'open', 'completed'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TASK_SORT_FIELDS = ['createdAt', 'dueDate', 'priority', 'title'] as const;
+export type TaskSortField = (typeof TASK_SORT_FIELDS)[number];
+
+export const SORT_ORDERS = ['asc', 'desc'] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];
+
+/** Input limits, enforced by the backend's schemas and mirrored by the frontend's forms. */
+export const LIMITS = {
+  emailMaxLength: 254,
+  passwordMinLength: 8,
+  passwordMaxLength: 256,
+  titleMaxLength: 200,
+  descriptionMaxLength: 5000,
+  tagsMaxCount: 20,
+  tagMaxLength: 40,
+  /** Tags are lower-case words: letters, digits, '-' and '_'. */
+  tagPattern: '^[a-z0-9][a-z0-9_-]*$',
+  searchMaxLength: 200,
+  pageSizeDefault: 20,
+  pageSizeMax: 100,
+  /** Request bodies larger than this get 413. */
+  bodyLimitBytes: 64 * 1024,
+} as const;
+
+export interface User {
+  id: string;
+  email: string;
+  createdAt: string;
+}
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export interface Session {
+  token: string;
+  /** ISO 8601 instant the token expires. */
+  expiresAt: string;
+  user: User;
+}
+
+export interface Task {
+  id: string;
+  title: string;
+  description: string;
+  priority: Priority;
+  tags: string[];
+  /** Calendar date `YYYY-MM-DD`, or null. */
+  dueDate: string | null;
+  completed: boolean;
+  completedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `POST /api/tasks`: only `title` is required (priority defaults to medium, tags to [], dueDate to null). */
+export interface TaskCreate {
+  title: string;
+  description?: string;
+  priority?: Priority;
+  tags?: string[];
+  dueDate?: string | null;
+}
+
+/** `PATCH /api/tasks/:id`: any subset; `{ completed: true }` marks a task complete. */
+export type TaskUpdate = Partial<TaskCreate & { completed: boolean }>;
+
+/** Query parameters of `GET /api/tasks`. */
+export interface TaskQuery {
+  /** Keyword search in title, description and tags (case-insensitive). */
+  q?: string;
+  status?: TaskStatus;
+  priority?: Priority;
+  tag?: string;
+  /** Due on or after this date (YYYY-MM-DD). */
+  dueFrom?: string;
+  /** Due on or before this date (YYYY-MM-DD). */
+  dueTo?: string;
+  sort?: TaskSortField;
+  order?: SortOrder;
+  /** 1-based. */
+  page?: number;
+  pageSize?: number;
+}
+
+export interface TaskPage {
+  items: Task[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export interface ApiError {
+  statusCode: number;
+  error: string;
+  message: string;
+}

@@ -1,0 +1,13 @@
+/**
+ * @todo/contract — the single source of truth shared by the application code (backend/, frontend/)
+ * and the infrastructure code (charts/). Ports, HTTP paths, shutdown timings, the runtime user,
+ * every environment variable and the API's data types are defined here once, so the manifests and
+ * the code that serves them cannot drift apart.
+ *
+ * This package is TypeScript source only: every consumer bundles it (esbuild, Vite) or transforms
+ * it (jest/swc, tsx). It must stay free of runtime dependencies and of Node-only APIs so that the
+ * browser bundle can import it too.
+ */
+export * from './runtime';
+export * from './env';
+export * from './api';
