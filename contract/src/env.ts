@@ -170,6 +170,15 @@ export const BACKEND_ENV = {
     min: 1,
     max: 10000,
   }),
+  shutdownDelaySeconds: intVar({
+    name: 'SHUTDOWN_DELAY_SECONDS',
+    description:
+      'After SIGTERM, how long the process keeps serving while /readyz already answers 503, before it stops accepting connections. 0 in Kubernetes, where the preStop sleep gives load balancers that time.',
+    secret: false,
+    default: '0',
+    min: 0,
+    max: 60,
+  }),
   shutdownTimeoutSeconds: intVar({
     name: 'SHUTDOWN_TIMEOUT_SECONDS',
     description: 'After SIGTERM, how long in-flight requests may take before the process exits anyway.',
@@ -200,6 +209,15 @@ export const FRONTEND_ENV = {
     secret: false,
     optional: true,
     protocols: ['http:', 'https:'],
+  }),
+  shutdownDelaySeconds: intVar({
+    name: 'SHUTDOWN_DELAY_SECONDS',
+    description:
+      'After SIGTERM, how long the process keeps serving while /readyz already answers 503, before it stops accepting connections. 0 in Kubernetes, where the preStop sleep gives load balancers that time.',
+    secret: false,
+    default: '0',
+    min: 0,
+    max: 60,
   }),
   shutdownTimeoutSeconds: intVar({
     name: 'SHUTDOWN_TIMEOUT_SECONDS',
