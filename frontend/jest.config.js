@@ -1,0 +1,16 @@
+// Fast unit tests of the web server (server/) and of the client logic that is not just markup
+// (src/query.ts, src/api.ts, src/tags.ts). Included by the root jest.config.js; the browser
+// end-to-end test is separate (e2e/run.mjs, scripts/ci/frontend-e2e.sh).
+/** @type {import('jest').Config} */
+module.exports = {
+  displayName: 'frontend',
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j)sx?$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022', parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } } } },
+    ],
+  },
+};

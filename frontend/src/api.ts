@@ -1,0 +1,137 @@
+import {
+  API_ROUTES,
+  BACKEND,
+  type Credentials,
+  type Session,
+  type Task,
+  type TaskCreate,
+  type TaskPage,
+  type TaskQuery,
+  type TaskUpdate,
+  type User,
+} from '@todo/contract';
+import { taskQueryToSearchParams } from './query';
+
+/** A failed API call, with a message fit to show to the user as is. */
+export class ApiRequestError extends Error {
+  constructor(
+    /** HTTP status, or 0 when the server could not be reached at all. */
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiRequestError';
+  }
+}
+
+/**
+ * The URL of an API route for the runtime base URL. API_ROUTES are written under
+ * BACKEND.apiPrefix (`/api/tasks`); the runtime configuration may move that prefix elsewhere
+ * (`https://api.example.com/v1` → `https://api.example.com/v1/tasks`).
+ */
+export function apiUrl(baseUrl: string, route: string): string {
+  const rest = route.startsWith(`${BACKEND.apiPrefix}/`) ? route.slice(BACKEND.apiPrefix.length) : route;
+  return baseUrl.replace(/\/+$/, '') + rest;
+}
+
+/** Turns a failed response into one readable sentence, preferring the API's own `message`. */
+export function describeFailure(status: number, statusText: string, body: unknown): string {
+  const message = typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : undefined;
+  if (typeof message === 'string' && message.trim()) {
+    // Fastify's schema errors name the request part ("body/title must …"): the field name is enough.
+    const text = message.trim().replace(/^(body|querystring|params)\//, '');
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+  if (status === 413) return 'That is too large to save.';
+  if (status === 429) return 'Too many attempts. Please wait a minute and try again.';
+  if (status === 502 || status === 503 || status === 504) return `The server is not available right now (${status}). Please try again in a moment.`;
+  if (status >= 500) return `The server had a problem (${status}). Please try again.`;
+  return `The request failed (${status}${statusText ? ` ${statusText}` : ''}).`;
+}
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  getToken(): string | null;
+  /** Called when an authenticated call answers 401: the token expired or was revoked. */
+  onUnauthorized(): void;
+  fetch?: typeof fetch;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  query?: URLSearchParams;
+  /** Send the session token, and treat 401 as "session over" (false for log-in and sign-up). */
+  auth?: boolean;
+}
+
+export const SESSION_ENDED = 'Your session has ended. Please log in again.';
+
+export class ApiClient {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly opts: ApiClientOptions) {
+    this.fetchImpl = opts.fetch ?? ((...args) => globalThis.fetch(...args));
+  }
+
+  async request<T>(method: string, route: string, { body, query, auth = true }: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    // No Content-Type without a body: the API rejects an empty body declared as JSON.
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const token = auth ? this.opts.getToken() : null;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const qs = query?.toString();
+    const url = apiUrl(this.opts.baseUrl, route) + (qs ? `?${qs}` : '');
+
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw new ApiRequestError(0, 'Cannot reach the server. Check your connection and try again.');
+    }
+
+    const text = await res.text().catch(() => '');
+    let parsed: unknown;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (res.ok) {
+      if (res.status === 204 || !text) return undefined as T;
+      if (parsed === undefined) throw new ApiRequestError(res.status, 'The server sent a response this app cannot read.');
+      return parsed as T;
+    }
+    if (res.status === 401 && auth) {
+      this.opts.onUnauthorized();
+      throw new ApiRequestError(401, SESSION_ENDED);
+    }
+    throw new ApiRequestError(res.status, describeFailure(res.status, res.statusText, parsed));
+  }
+
+  signup(credentials: Credentials): Promise<Session> {
+    return this.request('POST', API_ROUTES.signup, { body: credentials, auth: false });
+  }
+  login(credentials: Credentials): Promise<Session> {
+    return this.request('POST', API_ROUTES.login, { body: credentials, auth: false });
+  }
+  logout(): Promise<void> {
+    return this.request('POST', API_ROUTES.logout);
+  }
+  me(): Promise<User> {
+    return this.request('GET', API_ROUTES.me);
+  }
+  listTasks(query: TaskQuery): Promise<TaskPage> {
+    return this.request('GET', API_ROUTES.tasks, { query: taskQueryToSearchParams(query) });
+  }
+  createTask(task: TaskCreate): Promise<Task> {
+    return this.request('POST', API_ROUTES.tasks, { body: task });
+  }
+  updateTask(id: string, update: TaskUpdate): Promise<Task> {
+    return this.request('PATCH', API_ROUTES.task(id), { body: update });
+  }
+  deleteTask(id: string): Promise<void> {
+    return this.request('DELETE', API_ROUTES.task(id));
+  }
+}
