@@ -1,0 +1,114 @@
+import { API_ROUTES, FRONTEND } from '@todo/contract';
+import { ApiClient, ApiRequestError, apiUrl, describeFailure, SESSION_ENDED } from '../src/api';
+import { loadRuntimeConfig } from '../src/config';
+
+interface Call {
+  url: string;
+  init: RequestInit;
+}
+
+function fakeFetch(respond: (call: Call) => Response | Promise<Response>) {
+  const calls: Call[] = [];
+  const fn = (async (url: string, init: RequestInit) => {
+    const call = { url: String(url), init };
+    calls.push(call);
+    return respond(call);
+  }) as unknown as typeof fetch;
+  return { fn, calls };
+}
+
+const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+function client(respond: (call: Call) => Response | Promise<Response>, token: string | null = 'tok') {
+  const f = fakeFetch(respond);
+  let unauthorized = 0;
+  const api = new ApiClient({ baseUrl: '/api', getToken: () => token, onUnauthorized: () => unauthorized++, fetch: f.fn });
+  return { api, calls: f.calls, unauthorized: () => unauthorized };
+}
+
+describe('apiUrl', () => {
+  it('keeps same-origin routes and moves them under another base', () => {
+    expect(apiUrl('/api', API_ROUTES.tasks)).toBe('/api/tasks');
+    expect(apiUrl('/api/', API_ROUTES.task('a b/c'))).toBe('/api/tasks/a%20b%2Fc');
+    expect(apiUrl('https://api.example.test/v1/', API_ROUTES.login)).toBe('https://api.example.test/v1/auth/login');
+  });
+});
+
+describe('ApiClient', () => {
+  it('sends the bearer token and JSON body, and builds the list query', async () => {
+    const c = client(() => json(200, { items: [], total: 0, page: 2, pageSize: 10 }));
+    const page = await c.api.listTasks({ status: 'open', q: 'milk', page: 2, pageSize: 10 });
+    expect(page.page).toBe(2);
+    expect(c.calls[0]!.url).toBe('/api/tasks?status=open&q=milk&page=2&pageSize=10');
+    const headers = c.calls[0]!.init.headers as Record<string, string>;
+    expect(headers.Authorization).toBe('Bearer tok');
+    expect(headers['Content-Type']).toBeUndefined();
+
+    await c.api.createTask({ title: 'Buy milk', tags: ['home'] });
+    expect(c.calls[1]!.init.method).toBe('POST');
+    expect((c.calls[1]!.init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+    expect(JSON.parse(String(c.calls[1]!.init.body))).toEqual({ title: 'Buy milk', tags: ['home'] });
+  });
+
+  it('sends no Content-Type on body-less calls (DELETE, log-out) and accepts 204', async () => {
+    const c = client(() => new Response(null, { status: 204 }));
+    await expect(c.api.deleteTask('42')).resolves.toBeUndefined();
+    await expect(c.api.logout()).resolves.toBeUndefined();
+    for (const call of c.calls) {
+      expect((call.init.headers as Record<string, string>)['Content-Type']).toBeUndefined();
+      expect(call.init.body).toBeUndefined();
+    }
+    expect(c.calls.map((x) => `${x.init.method} ${x.url}`)).toEqual(['DELETE /api/tasks/42', 'POST /api/auth/logout']);
+  });
+
+  it('shows the API message of a failed call', async () => {
+    const c = client(() => json(400, { statusCode: 400, error: 'Bad Request', message: "body/title must NOT have more than 200 characters" }));
+    const err = await c.api.createTask({ title: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiRequestError);
+    expect((err as ApiRequestError).status).toBe(400);
+    expect((err as ApiRequestError).message).toBe('Title must NOT have more than 200 characters');
+    expect(c.unauthorized()).toBe(0);
+  });
+
+  it('ends the session on 401 from an authenticated call', async () => {
+    const c = client(() => json(401, { statusCode: 401, error: 'Unauthorized', message: 'Token expired' }));
+    await expect(c.api.listTasks({})).rejects.toThrow(SESSION_ENDED);
+    expect(c.unauthorized()).toBe(1);
+  });
+
+  it('treats 401 from log-in as wrong credentials, not as an ended session, and sends no token', async () => {
+    const c = client(() => json(401, { statusCode: 401, error: 'Unauthorized', message: 'Wrong email or password.' }));
+    await expect(c.api.login({ email: 'a@b.c', password: 'x' })).rejects.toThrow('Wrong email or password.');
+    expect(c.unauthorized()).toBe(0);
+    expect((c.calls[0]!.init.headers as Record<string, string>).Authorization).toBeUndefined();
+  });
+
+  it('explains network failures and non-JSON error pages', async () => {
+    const down = client(() => Promise.reject(new TypeError('fetch failed')));
+    await expect(down.api.me()).rejects.toMatchObject({ status: 0, message: expect.stringMatching(/Cannot reach the server/) });
+    const proxy = client(() => new Response('<html>Bad Gateway</html>', { status: 502, statusText: 'Bad Gateway' }));
+    await expect(proxy.api.me()).rejects.toMatchObject({ status: 502, message: expect.stringMatching(/not available right now \(502\)/) });
+    const garbage = client(() => new Response('not json', { status: 200 }));
+    await expect(garbage.api.me()).rejects.toThrow(/cannot read/);
+  });
+
+  it('has fallbacks for statuses without a message', () => {
+    expect(describeFailure(429, 'Too Many Requests', null)).toMatch(/Too many attempts/);
+    expect(describeFailure(413, '', {})).toMatch(/too large/);
+    expect(describeFailure(500, 'Internal Server Error', { message: '' })).toMatch(/problem \(500\)/);
+    expect(describeFailure(418, "I'm a teapot", undefined)).toBe("The request failed (418 I'm a teapot).");
+  });
+});
+
+describe('loadRuntimeConfig', () => {
+  it('reads apiBaseUrl from the runtime configuration path', async () => {
+    const f = fakeFetch(() => json(200, { apiBaseUrl: 'https://api.example.test' }));
+    await expect(loadRuntimeConfig(f.fn)).resolves.toEqual({ apiBaseUrl: 'https://api.example.test' });
+    expect(f.calls[0]!.url).toBe(FRONTEND.runtimeConfigPath);
+  });
+
+  it('rejects a missing or malformed configuration with a clear message', async () => {
+    await expect(loadRuntimeConfig(fakeFetch(() => json(200, { other: 1 })).fn)).rejects.toThrow(/malformed/);
+    await expect(loadRuntimeConfig(fakeFetch(() => json(404, {})).fn)).rejects.toThrow(/\(404\)/);
+  });
+});
