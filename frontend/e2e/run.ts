@@ -388,11 +388,17 @@ async function main() {
 
     await step('phone-width layout has no horizontal scrolling', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
-      await page.waitForTimeout(200);
+      // A fresh load at phone width: the filters start folded away, the search box stays.
+      await page.reload();
+      await expectTitles(page, ['Buy milk', 'Write quarterly report', 'Renew passport']);
+      if (await page.getByRole('search').getByLabel('Status').isVisible()) throw new Error('the filters are not folded on a phone');
+      await page.getByRole('search').getByLabel('Search').waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       if (overflow > 0) throw new Error(`the page is ${overflow}px wider than a 390px screen`);
       await screenshot(page, '04-phone-task-list');
       await page.setViewportSize({ width: 1280, height: 900 });
+      await page.reload();
+      await expectTitles(page, ['Buy milk', 'Write quarterly report', 'Renew passport']);
     });
 
     await step('log out', async () => {

@@ -17,6 +17,9 @@ export function TaskItem({ task, onToggle, onSave, onDelete, onTagClick }: Props
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The checkbox flips at once (optimistic) and flips back if the API refuses.
+  const [checked, setChecked] = useState(task.completed);
+  useEffect(() => setChecked(task.completed), [task.completed]);
   const editButton = useRef<HTMLButtonElement>(null);
   const confirmButton = useRef<HTMLButtonElement>(null);
   const returnFocus = useRef(false);
@@ -32,15 +35,14 @@ export function TaskItem({ task, onToggle, onSave, onDelete, onTagClick }: Props
     }
   }, [editing]);
 
-  async function run(action: () => Promise<void>) {
+  async function run(action: () => Promise<void>, undo?: () => void) {
     setError(null);
     setBusy(true);
     try {
       await action();
     } catch (err) {
+      undo?.();
       setError(err instanceof ApiRequestError ? err.message : 'Something went wrong. Please try again.');
-      setBusy(false);
-      return;
     }
     setBusy(false);
   }
@@ -73,10 +75,16 @@ export function TaskItem({ task, onToggle, onSave, onDelete, onTagClick }: Props
         <input
           type="checkbox"
           className="toggle"
-          checked={task.completed}
+          checked={checked}
           disabled={busy}
           aria-label={`Completed: ${task.title}`}
-          onChange={() => run(() => onToggle(task))}
+          onChange={() => {
+            setChecked(!task.completed);
+            void run(
+              () => onToggle(task),
+              () => setChecked(task.completed),
+            );
+          }}
         />
         <div className="task-body">
           <h3 className="task-title">{task.title}</h3>

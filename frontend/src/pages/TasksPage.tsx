@@ -67,6 +67,13 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
     };
   }, [api, query, reload, setQuery]);
 
+  // The confirmation line fades out after a while, so an old message is not mistaken for a new one.
+  useEffect(() => {
+    if (!status) return;
+    const t = setTimeout(() => setStatus(''), 8000);
+    return () => clearTimeout(t);
+  }, [status]);
+
   const refresh = () => setReload((n) => n + 1);
 
   async function create(values: Required<TaskCreate>) {
