@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { createFrontendServer } from '../server/app';
 import { close, fakeBuild, listen, request } from './helpers';
 
 const publicDir = fakeBuild();
+afterAll(() => rmSync(publicDir, { recursive: true, force: true }));
 
 async function start(opts: { delay?: number; timeout?: number; upstream?: string }) {
   const app = createFrontendServer({

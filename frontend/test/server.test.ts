@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { FRONTEND } from '@todo/contract';
@@ -5,6 +6,7 @@ import { createFrontendServer, type FrontendServer } from '../server/app';
 import { close, fakeBuild, INDEX, JS, listen, request } from './helpers';
 
 const publicDir = fakeBuild();
+afterAll(() => rmSync(publicDir, { recursive: true, force: true }));
 
 async function start(overrides: Partial<Parameters<typeof createFrontendServer>[0]> = {}, load = true) {
   const app = createFrontendServer({ publicDir, apiBaseUrl: '/api', shutdownDelaySeconds: 0, shutdownTimeoutSeconds: 5, ...overrides });
