@@ -166,6 +166,14 @@ async function main() {
     // The test logs in several times from one address.
     [BACKEND_ENV.loginRateLimitPerMinute.name]: '1000',
   };
+  if (process.env.DATABASE_URL) {
+    // A real PostgreSQL: apply the migrations first, as the init container does in the cluster
+    // (the in-memory PGlite database is migrated by the backend itself at start).
+    await step('database migrations apply', async () => {
+      const [cmd, ...args] = BACKEND.migrateCommand;
+      execFileSync(cmd === 'node' ? process.execPath : cmd!, args, { cwd: path.join(repo, 'backend'), env: { ...process.env, ...backendEnv }, stdio: 'inherit' });
+    });
+  }
   const backend = startProcess('backend', backendJs, backendEnv);
   const frontend = startProcess('frontend', frontendJs, {
     [FRONTEND_ENV.port.name]: String(frontendPort),
