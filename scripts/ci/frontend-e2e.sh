@@ -15,6 +15,10 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 echo "browser: $(chromium --version 2>/dev/null || echo unknown)"
 
+if [ ! -f backend/package.json ]; then
+  echo "frontend-e2e: backend/package.json is missing: the end-to-end test needs the real backend" >&2
+  exit 1
+fi
 nice -n 10 npm run build -w backend --silent
 nice -n 10 npm run build -w frontend --silent
 
