@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Schema and policy validation of every dist/<env>/ (issue 2).
+#   1. installs the validators (pinned, cached outside the repo, keyed by version);
+#   2. generates kubeconform's strict JSON schemas offline from ../shared/.../_definitions.json;
+#   3. self-test: known-bad fixtures must FAIL each validator with the expected message and a
+#      known-good fixture must pass, so a validator that silently passes breaks the build;
+#   4. runs `npm run synth` when dist/ is missing, then validates every dist/<env>/ with
+#      kubeconform -strict, kube-score and Checkov; exits non-zero on any finding.
+# Usage: bash scripts/ci/validate-manifests.sh [--resynth]
+# Env: TODO_CACHE (cache root, default ~/.cache/todo-cdk8s), K8S_DEFINITIONS (definitions file).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+CACHE=${TODO_CACHE:-$HOME/.cache/todo-cdk8s}
+DEFS=${K8S_DEFINITIONS:-$ROOT/../shared/kubernetes-schemas/v1.33.0/_definitions.json}
+K8S_VERSION=v1.33 # for kube-score's deprecated-API check; the schemas come from DEFS
+
+KUBECONFORM_VERSION=v0.7.0
+KUBE_SCORE_VERSION=v1.20.0
+CHECKOV_VERSION=3.3.30
+
+FIXTURES=$ROOT/scripts/validation/fixtures
+KUBE_SCORE_CONF=$ROOT/.kube-score.conf
+CHECKOV_CONF=$ROOT/.checkov.yaml
+export BC_SKIP_MAPPING=TRUE # Checkov: do not try to download its guideline mapping (no internet here)
+
+resynth=false
+for arg in "$@"; do
+  case "$arg" in
+    --resynth) resynth=true ;;
+    *) echo "validate-manifests: unknown argument '$arg' (known: --resynth)" >&2; exit 2 ;;
+  esac
+done
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+die() { echo "validate-manifests: $*" >&2; exit 1; }
+
+# --- 1. tools --------------------------------------------------------------------------------------
+# go_tool NAME MODULE/PKG VERSION -> prints the binary path; builds once per version.
+go_tool() {
+  local name=$1 pkg=$2 version=$3 dir="$CACHE/bin/$1-$3"
+  if [ ! -x "$dir/$name" ]; then
+    command -v go >/dev/null || die "Go is needed to install $name $version (go install $pkg@$version)"
+    local tmp="$dir.tmp.$$"
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    echo "installing $name $version (go install, cached in $dir)" >&2
+    GOBIN="$tmp" GOFLAGS=-mod=mod nice -n 10 go install "$pkg@$version" >&2 || die "go install $pkg@$version failed"
+    rm -rf "$dir" && mv "$tmp" "$dir"
+  fi
+  echo "$dir/$name"
+}
+
+checkov_tool() {
+  local dir="$CACHE/checkov-$CHECKOV_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    # a venv cannot be moved after creation, so a marker file says the install finished
+    command -v python3 >/dev/null || die "python3 is needed to install Checkov $CHECKOV_VERSION"
+    echo "installing checkov $CHECKOV_VERSION (pip, cached in $dir)" >&2
+    rm -rf "$dir"
+    python3 -m venv "$dir" >&2
+    nice -n 10 "$dir/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION" >&2 \
+      || die "pip install checkov==$CHECKOV_VERSION failed"
+    touch "$dir/.complete"
+  fi
+  echo "$dir/bin/checkov"
+}
+
+t0=$(now)
+KUBECONFORM=$(go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION")
+KUBE_SCORE=$(go_tool kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION")
+CHECKOV=$(checkov_tool)
+echo "tools ready in $(since "$t0"): kubeconform $KUBECONFORM_VERSION, kube-score $KUBE_SCORE_VERSION, checkov $CHECKOV_VERSION"
+
+# --- 2. schemas ------------------------------------------------------------------------------------
+[ -f "$DEFS" ] || die "Kubernetes definitions not found at $DEFS (set K8S_DEFINITIONS)"
+GEN=$ROOT/scripts/validation/gen-k8s-jsonschema.mjs
+key=$(cat "$DEFS" "$GEN" | sha256sum | cut -c1-16) # regenerate when the input or the generator changes
+SCHEMAS=$CACHE/schemas/k8s-$key
+t0=$(now)
+[ -f "$SCHEMAS/SOURCE" ] || node "$GEN" "$DEFS" "$SCHEMAS"
+echo "schemas ready in $(since "$t0"): $SCHEMAS"
+SCHEMA_LOCATION="$SCHEMAS/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+
+run_kubeconform() { "$KUBECONFORM" -strict -schema-location "$SCHEMA_LOCATION" "$@"; }
+
+# kube-score flags for one environment: every optional test on (the analogue of kube-linter's
+# addAllBuiltIn; kube-score refuses --all-default-optional beside --ignore-test), minus the
+# exceptions of .kube-score.conf ("SCOPE ignore TEST  # reason", SCOPE = * or an environment).
+mapfile -t KUBE_SCORE_OPTIONAL < <("$KUBE_SCORE" list | awk -F, '$NF == "optional" { print $1 }')
+[ "${#KUBE_SCORE_OPTIONAL[@]}" -gt 0 ] || die "kube-score list shows no optional test: has its output format changed?"
+mapfile -t KUBE_SCORE_ALL < <("$KUBE_SCORE" list | cut -d, -f1)
+kube_score_flags() {
+  local env=$1 scope action test rest lineno=0 t
+  local -A ignored=()
+  while IFS= read -r line || [ -n "$line" ]; do
+    lineno=$((lineno + 1))
+    case "$line" in '' | '#'*) continue ;; esac
+    read -r scope action test rest <<<"$line"
+    [ "$action" = ignore ] || die ".kube-score.conf:$lineno: the action must be 'ignore', got '$action'"
+    [[ "$rest" == '#'?* ]] || die ".kube-score.conf:$lineno: every entry needs a '# reason' after the test name"
+    printf '%s\n' "${KUBE_SCORE_ALL[@]}" | grep -qxF -- "$test" || die ".kube-score.conf:$lineno: kube-score has no test '$test'"
+    [ "$scope" = '*' ] || [ "$scope" = "$env" ] || continue
+    ignored[$test]=1
+  done <"$KUBE_SCORE_CONF"
+  for t in "${KUBE_SCORE_OPTIONAL[@]}"; do [ -n "${ignored[$t]:-}" ] || echo "--enable-optional-test=$t"; done
+  for t in "${!ignored[@]}"; do
+    printf '%s\n' "${KUBE_SCORE_OPTIONAL[@]}" | grep -qxF -- "$t" || echo "--ignore-test=$t"
+  done
+}
+
+# prints the findings (non-OK lines) and returns non-zero when there are any
+run_kube_score() {
+  local env=$1; shift
+  local out rc=0
+  mapfile -t flags < <(kube_score_flags "$env")
+  out=$("$KUBE_SCORE" score --output-format ci --color never --kubernetes-version "$K8S_VERSION" \
+    --disable-ignore-checks-annotations --exit-one-on-warning "${flags[@]}" "$@") || rc=$?
+  grep -v -e '^\[OK\]' -e '^\[SKIPPED\]' <<<"$out" || true
+  return "$rc"
+}
+
+run_checkov() {
+  "$CHECKOV" --config-file "$CHECKOV_CONF" --framework kubernetes --quiet --compact --skip-download "$@"
+}
+
+# --- 3. self-test ----------------------------------------------------------------------------------
+t0=$(now)
+selftest_fail=0
+expect_fail() { # LABEL EXPECTED-SUBSTRING CMD...
+  local label=$1 expected=$2 out rc=0; shift 2
+  out=$("$@" 2>&1) || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    echo "SELF-TEST FAILED: $label passed but must fail"; selftest_fail=1
+  elif ! grep -qF -- "$expected" <<<"$out"; then
+    echo "SELF-TEST FAILED: $label failed without the expected '$expected':"; echo "$out"; selftest_fail=1
+  fi
+}
+expect_pass() { # LABEL CMD...
+  local label=$1 out; shift
+  out=$("$@" 2>&1) || { echo "SELF-TEST FAILED: $label must pass:"; echo "$out"; selftest_fail=1; }
+}
+header() { sed -n "s/^# $1: //p" "$2" | head -n1; }
+
+n=0
+for f in "$FIXTURES"/bad-kubeconform/*.yaml; do
+  expect_fail "kubeconform $(basename "$f")" "$(header expect "$f")" run_kubeconform "$f"; n=$((n + 1))
+done
+bad=$FIXTURES/bad-policy/insecure.yaml
+expect_fail "kube-score $(basename "$bad")" "$(header expect-kube-score "$bad")" run_kube_score selftest "$bad"
+expect_fail "checkov $(basename "$bad")" "$(header expect-checkov "$bad")" run_checkov -f "$bad"
+expect_pass "kubeconform good/" run_kubeconform -summary "$FIXTURES/good"
+expect_pass "kube-score good/" run_kube_score selftest "$FIXTURES"/good/*.yaml
+expect_pass "checkov good/" run_checkov -d "$FIXTURES/good"
+[ "$selftest_fail" -eq 0 ] || die "the validators' self-test failed: their verdicts on dist/ cannot be trusted"
+echo "self-test passed in $(since "$t0"): $n bad fixtures rejected by kubeconform, 1 by kube-score and checkov, good fixture accepted by all three"
+
+# --- 4. dist/ --------------------------------------------------------------------------------------
+if $resynth || [ ! -d dist ] || [ -z "$(ls -A dist 2>/dev/null)" ]; then
+  echo "synthesizing: npm run synth"
+  npm run --silent synth
+fi
+shopt -s nullglob
+envs=(dist/*/)
+[ "${#envs[@]}" -gt 0 ] || die "dist/ holds no environment directory after synth"
+
+declare -A summary
+failed=0
+for dir in "${envs[@]}"; do
+  env=$(basename "$dir")
+  files=("$dir"*.yaml "$dir"*.yml)
+  [ "${#files[@]}" -gt 0 ] || { summary[$env]="no manifests"; failed=1; continue; }
+  echo
+  echo "=== $env (${#files[@]} files) ==="
+  t0=$(now)
+  kc=ok ks=ok ck=ok
+  echo "--- kubeconform -strict"
+  run_kubeconform -summary -output text "${files[@]}" || { kc=FAIL; failed=1; }
+  echo "--- kube-score"
+  run_kube_score "$env" "${files[@]}" || { ks=FAIL; failed=1; }
+  echo "--- checkov"
+  run_checkov -d "$dir" || { ck=FAIL; failed=1; }
+  summary[$env]="kubeconform $kc, kube-score $ks, checkov $ck ($(since "$t0"))"
+done
+
+echo
+echo "=== summary ==="
+for dir in "${envs[@]}"; do env=$(basename "$dir"); printf '%-12s %s\n' "$env" "${summary[$env]}"; done
+if [ "$failed" -ne 0 ]; then
+  echo "validate-manifests: findings above; fix the constructs, or add an exception with its reason to .kube-score.conf / .checkov.yaml"
+  exit 1
+fi
+echo "validate-manifests: every environment passed"
