@@ -88,7 +88,8 @@ export class AppTier extends Construct {
       }
     }
     this.configMap = new KubeConfigMap(cfgScope, cfgId('ConfigMap'), { metadata: { name: props.configMapName, labels }, data });
-    const checksum = createHash('sha256').update(JSON.stringify(data)).digest('hex');
+    // Key order does not matter: hash the entries sorted by key.
+    const checksum = createHash('sha256').update(JSON.stringify(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
 
     const base: Omit<Container, 'name'> = {
       image: props.image,

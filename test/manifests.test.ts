@@ -1,0 +1,267 @@
+import { SECRET_KEYS, SHUTDOWN, IMAGE_REPOSITORIES } from '@todo/contract';
+import { ALL, allContainers, matches, ofKind, podSpec, synth, workloads, TEST_TAG, type K8sObject } from './helpers';
+import { releaseLabels } from '../charts/labels';
+import { createHash } from 'node:crypto';
+
+describe.each(ALL)('environment %s', (name) => {
+  const s = synth(name);
+
+  test('snapshot', () => {
+    expect(s.files).toMatchSnapshot();
+  });
+
+  test('files apply in order: Namespace first, ServiceAccounts/ConfigMaps before workloads', () => {
+    const names = Object.keys(s.files);
+    expect(names).toEqual([...names].sort());
+    expect(s.files[names[0]].map((o) => o.kind)).toEqual(['Namespace']);
+    const firstWorkloadFile = names.findIndex((n) => s.files[n].some((o) => o.kind === 'Deployment'));
+    for (const kind of ['ConfigMap', 'ServiceAccount', 'NetworkPolicy']) {
+      const idx = names.findIndex((n) => s.files[n].some((o) => o.kind === kind));
+      expect(idx).toBeGreaterThan(0);
+      expect(idx).toBeLessThan(firstWorkloadFile);
+    }
+  });
+
+  test('every object carries the release labels and lives in the namespace', () => {
+    for (const o of s.objects) {
+      expect(o.metadata.labels).toMatchObject(releaseLabels(name));
+      if (o.kind !== 'Namespace') expect(o.metadata.namespace).toBe(s.env.namespace);
+    }
+  });
+
+  test('Namespace enforces, audits and warns Pod Security Admission restricted', () => {
+    const [ns] = ofKind(s, 'Namespace');
+    for (const mode of ['enforce', 'audit', 'warn']) expect(ns.metadata.labels![`pod-security.kubernetes.io/${mode}`]).toBe('restricted');
+  });
+
+  test('each Service selects the pods of exactly one workload, and targetPort names a container port', () => {
+    for (const svc of ofKind(s, 'Service')) {
+      const selected = workloads(s).filter((w) => matches(svc.spec.selector, w.spec.template.metadata.labels));
+      expect(selected).toHaveLength(1);
+      const ports = podSpec(selected[0]).containers.flatMap((c: any) => c.ports ?? []);
+      for (const p of svc.spec.ports) {
+        const target = ports.find((cp: any) => cp.name === p.targetPort || cp.containerPort === p.targetPort);
+        expect(target).toBeDefined();
+      }
+      // the workload's selector picks the pods of its template
+      expect(matches(selected[0].spec.selector.matchLabels, selected[0].spec.template.metadata.labels)).toBe(true);
+    }
+  });
+
+  test('each Ingress backend names an existing Service and one of its ports', () => {
+    for (const ing of ofKind(s, 'Ingress')) {
+      for (const rule of ing.spec.rules) {
+        for (const path of rule.http.paths) {
+          const svc = ofKind(s, 'Service').find((x) => x.metadata.name === path.backend.service.name);
+          expect(svc).toBeDefined();
+          const p = path.backend.service.port;
+          expect(svc!.spec.ports.some((sp: any) => sp.name === p.name || sp.port === p.number)).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('each HPA targets an existing Deployment whose containers have CPU and memory requests', () => {
+    for (const hpa of ofKind(s, 'HorizontalPodAutoscaler')) {
+      expect(hpa.apiVersion).toBe('autoscaling/v2');
+      const d = ofKind(s, 'Deployment').find((x) => x.metadata.name === hpa.spec.scaleTargetRef.name);
+      expect(d).toBeDefined();
+      expect(hpa.spec.scaleTargetRef.kind).toBe('Deployment');
+      expect(d!.spec.replicas).toBeUndefined(); // the HPA owns the count
+      for (const c of podSpec(d!).containers) expect(c.resources.requests).toEqual(expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }));
+      expect(hpa.spec.minReplicas).toBeLessThanOrEqual(hpa.spec.maxReplicas);
+      expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThan(0);
+    }
+  });
+
+  test('each PDB selects the pods of one Deployment and always allows a drain', () => {
+    for (const pdb of ofKind(s, 'PodDisruptionBudget')) {
+      const selected = ofKind(s, 'Deployment').filter((d) => matches(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels));
+      expect(selected).toHaveLength(1);
+      const hpa = ofKind(s, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.name === selected[0].metadata.name);
+      const fewest = hpa ? hpa.spec.minReplicas : selected[0].spec.replicas;
+      expect(fewest).toBeGreaterThanOrEqual(2);
+      expect(pdb.spec.minAvailable).toBeUndefined();
+      expect(pdb.spec.maxUnavailable).toBeGreaterThanOrEqual(1);
+      expect(pdb.spec.maxUnavailable).toBeLessThan(fewest);
+    }
+  });
+
+  test('every ConfigMap key and Secret key a container references is declared', () => {
+    const configMaps = new Map(ofKind(s, 'ConfigMap').map((c) => [c.metadata.name, c.data as Record<string, string>]));
+    for (const w of workloads(s)) {
+      for (const c of allContainers(w)) {
+        for (const e of c.env ?? []) {
+          const cm = e.valueFrom?.configMapKeyRef;
+          const sec = e.valueFrom?.secretKeyRef;
+          expect(e.value).toBeUndefined(); // every value comes from a ConfigMap or a Secret
+          if (cm) expect(configMaps.get(cm.name)).toHaveProperty([cm.key]);
+          if (sec) {
+            expect(sec.name).toBe(s.env.secretName);
+            expect(Object.values(SECRET_KEYS)).toContain(sec.key);
+          }
+          expect(cm || sec).toBeTruthy();
+        }
+      }
+    }
+  });
+
+  test('no Secret object and no secret value in the output', () => {
+    expect(ofKind(s, 'Secret')).toHaveLength(0);
+    const text = JSON.stringify(s.objects);
+    expect(text).not.toMatch(/postgres(ql)?:\/\/[^"]*:[^"]*@/); // no URL with a password
+    expect(text).not.toMatch(/POSTGRES_PASSWORD"?,"value"/);
+  });
+
+  test('images name a tag or a digest, never latest', () => {
+    for (const w of workloads(s)) {
+      for (const c of allContainers(w)) {
+        expect(c.image).toMatch(/(:[A-Za-z0-9_][A-Za-z0-9_.-]*|@sha256:[a-f0-9]{64})$/);
+        expect(c.image).not.toMatch(/:latest$/);
+        expect(c.image.endsWith(':latest')).toBe(false);
+      }
+    }
+    const app = ofKind(s, 'Deployment').flatMap((d) => podSpec(d).containers.map((c: any) => c.image as string));
+    expect(app.every((i) => i.endsWith(`:${TEST_TAG}`))).toBe(true);
+    expect(app.some((i) => i.includes(IMAGE_REPOSITORIES.backend))).toBe(true);
+  });
+
+  test('security settings on every container and pod', () => {
+    for (const w of workloads(s)) {
+      const pod = podSpec(w);
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(Number.isInteger(pod.securityContext.runAsUser) && pod.securityContext.runAsUser > 0).toBe(true);
+      const sa = ofKind(s, 'ServiceAccount').find((x) => x.metadata.name === pod.serviceAccountName);
+      expect(sa?.automountServiceAccountToken).toBe(false);
+      for (const c of allContainers(w)) {
+        expect(c.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(c.securityContext.runAsUser).toBeGreaterThan(0);
+        expect(c.resources.requests.cpu).toBeDefined();
+        expect(c.resources.requests.memory).toBeDefined();
+        expect(c.resources.limits.cpu).toBeDefined();
+        expect(c.resources.limits.memory).toBeDefined();
+        // writable /tmp comes from an emptyDir
+        const tmp = c.volumeMounts?.find((m: any) => m.mountPath === '/tmp');
+        expect(tmp).toBeDefined();
+        expect(pod.volumes.find((v: any) => v.name === tmp.name).emptyDir).toBeDefined();
+      }
+    }
+  });
+
+  test('rolling updates, drain timings and the config checksum', () => {
+    const configMaps = new Map(ofKind(s, 'ConfigMap').map((c) => [c.metadata.name, c.data]));
+    for (const d of ofKind(s, 'Deployment')) {
+      expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+      expect(podSpec(d).terminationGracePeriodSeconds).toBe(SHUTDOWN.terminationGracePeriodSeconds);
+      const [c] = podSpec(d).containers;
+      expect(c.lifecycle.preStop).toEqual({ sleep: { seconds: SHUTDOWN.preStopSleepSeconds } });
+      expect(SHUTDOWN.preStopSleepSeconds + SHUTDOWN.drainTimeoutSeconds).toBeLessThan(SHUTDOWN.terminationGracePeriodSeconds);
+      const cmName = c.env.find((e: any) => e.valueFrom?.configMapKeyRef)!.valueFrom.configMapKeyRef.name;
+      const entries = Object.entries(configMaps.get(cmName) as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1));
+      const sum = createHash('sha256').update(JSON.stringify(entries)).digest('hex');
+      expect(d.spec.template.metadata.annotations['checksum/config']).toBe(sum);
+    }
+  });
+
+  test('topology spread and anti-affinity where a tier may run more than one pod', () => {
+    for (const d of ofKind(s, 'Deployment')) {
+      const many = (d.spec.replicas ?? 2) > 1;
+      const spec = podSpec(d);
+      if (many) {
+        expect(spec.topologySpreadConstraints.map((t: any) => t.topologyKey)).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+        expect(spec.affinity.podAntiAffinity).toBeDefined();
+        for (const t of spec.topologySpreadConstraints) expect(matches(t.labelSelector.matchLabels, d.spec.template.metadata.labels)).toBe(true);
+      } else {
+        expect(spec.topologySpreadConstraints).toBeUndefined();
+      }
+    }
+  });
+
+  test('NetworkPolicies: default deny, DNS egress, and every tier reachable only as needed', () => {
+    const pols = ofKind(s, 'NetworkPolicy');
+    const deny = pols.find((p) => p.metadata.name === 'default-deny')!;
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const dns = pols.find((p) => p.metadata.name === 'allow-dns')!;
+    expect(dns.spec.egress[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
+    // every pod is covered by some allow policy with ingress on its port
+    for (const w of workloads(s)) {
+      const labels = w.spec.template.metadata.labels;
+      const own = pols.filter((p) => p.spec.podSelector.matchLabels && matches(p.spec.podSelector.matchLabels, labels));
+      expect(own.length).toBeGreaterThan(0);
+      expect(own.some((p) => p.spec.ingress?.length)).toBe(true);
+    }
+  });
+});
+
+describe('per-environment shapes', () => {
+  const byName = (name: string, kind: string, objName: string): K8sObject | undefined =>
+    ofKind(synth(name), kind).find((o) => o.metadata.name === objName);
+
+  test('dev: one replica, NodePort 30000, IfNotPresent, no Ingress/HPA/PDB, in-cluster PostgreSQL, API_UPSTREAM', () => {
+    const s = synth('dev');
+    for (const d of ofKind(s, 'Deployment')) {
+      expect(d.spec.replicas).toBe(1);
+      expect(podSpec(d).containers[0].imagePullPolicy).toBe('IfNotPresent');
+    }
+    const fe = byName('dev', 'Service', 'todo-frontend')!;
+    expect(fe.spec.type).toBe('NodePort');
+    expect(fe.spec.ports[0].nodePort).toBe(30000);
+    for (const k of ['Ingress', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) expect(ofKind(s, k)).toHaveLength(0);
+    const pg = ofKind(s, 'StatefulSet')[0];
+    const c = podSpec(pg).containers[0];
+    expect(c.image).toBe('postgres:17.11-trixie');
+    expect(podSpec(pg).securityContext).toMatchObject({ runAsUser: 999, fsGroup: 999 });
+    expect(c.env.find((e: any) => e.name === 'POSTGRES_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'todo-secrets', key: SECRET_KEYS.postgresPassword });
+    const pgdata = byName('dev', 'ConfigMap', 'todo-postgres-config')!.data.PGDATA;
+    const dataMount = c.volumeMounts.find((m: any) => m.name === 'data').mountPath;
+    expect(pgdata.startsWith(`${dataMount}/`)).toBe(true);
+    expect(c.volumeMounts.map((m: any) => m.mountPath)).toEqual(expect.arrayContaining(['/var/run/postgresql', '/tmp']));
+    expect(pg.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
+    expect(byName('dev', 'ConfigMap', 'todo-frontend-config')!.data.API_UPSTREAM).toBe(`http://todo-backend.todo-dev.svc.cluster.local:80`);
+    // API_UPSTREAM names the backend Service's real port
+    expect(byName('dev', 'Service', 'todo-backend')!.spec.ports[0].port).toBe(80);
+    // frontend -> backend allowed both ways; backend -> postgres
+    const feEgress = byName('dev', 'NetworkPolicy', 'allow-frontend')!.spec.egress;
+    expect(feEgress[0].to[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('backend');
+    const be = byName('dev', 'NetworkPolicy', 'allow-backend')!.spec;
+    expect(be.ingress[0].from.some((f: any) => f.podSelector?.matchLabels['app.kubernetes.io/component'] === 'frontend')).toBe(true);
+    expect(be.egress[0].to[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('database');
+    expect(byName('dev', 'NetworkPolicy', 'allow-postgres')!.spec.ingress[0].from[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('backend');
+  });
+
+  test('production: HPA 3->10, PDB, Ingress with TLS, Always pulls, external database, no API_UPSTREAM', () => {
+    const s = synth('production');
+    for (const h of ofKind(s, 'HorizontalPodAutoscaler')) expect([h.spec.minReplicas, h.spec.maxReplicas]).toEqual([3, 10]);
+    expect(ofKind(s, 'HorizontalPodAutoscaler')).toHaveLength(2);
+    expect(ofKind(s, 'PodDisruptionBudget')).toHaveLength(2);
+    expect(ofKind(s, 'StatefulSet')).toHaveLength(0);
+    for (const d of ofKind(s, 'Deployment')) expect(podSpec(d).containers[0].imagePullPolicy).toBe('Always');
+    const ing = ofKind(s, 'Ingress')[0];
+    expect(ing.spec.tls[0]).toEqual({ hosts: ['todo.example.com'], secretName: 'todo-tls' });
+    expect(ing.spec.ingressClassName).toBe('nginx');
+    expect(ing.spec.rules[0].http.paths.map((p: any) => [p.path, p.backend.service.name])).toEqual([
+      ['/api', 'todo-backend'],
+      ['/', 'todo-frontend'],
+    ]);
+    expect(byName('production', 'ConfigMap', 'todo-frontend-config')!.data.API_UPSTREAM).toBeUndefined();
+    // ingress controller -> both tiers; no frontend -> backend path without API_UPSTREAM
+    const be = byName('production', 'NetworkPolicy', 'allow-backend')!.spec;
+    expect(be.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }]);
+    expect(be.egress[0].ports[0].port).toBe(5432);
+  });
+
+  test('digest pinning and host override (CI overrides)', () => {
+    const digest = `registry.example.com/todo/todo-backend@sha256:${'a'.repeat(64)}`;
+    const s = synth('production', { backendImage: digest, ingressHost: 'todo.acme.io' });
+    expect(podSpec(ofKind(s, 'Deployment').find((d) => d.metadata.name === 'todo-backend')!).containers[0].image).toBe(digest);
+    expect(ofKind(s, 'Ingress')[0].spec.rules.map((r: any) => r.host)).toEqual(['todo.acme.io']);
+    expect(ofKind(s, 'Ingress')[0].spec.tls[0].hosts).toEqual(['todo.acme.io']);
+  });
+});
