@@ -21,8 +21,7 @@ KUBE_SCORE_VERSION=v1.20.0
 CHECKOV_VERSION=3.3.30
 
 FIXTURES=$ROOT/scripts/validation/fixtures
-KUBE_SCORE_CONF=$ROOT/.kube-score.conf
-CHECKOV_CONF=$ROOT/.checkov.yaml
+EXCEPTIONS=$ROOT/.policy-exceptions.conf
 export BC_SKIP_MAPPING=TRUE # Checkov: do not try to download its guideline mapping (no internet here)
 
 resynth=false
@@ -85,36 +84,38 @@ SCHEMA_LOCATION="$SCHEMAS/{{ .ResourceKind }}{{ .KindSuffix }}.json"
 
 run_kubeconform() { "$KUBECONFORM" -strict -schema-location "$SCHEMA_LOCATION" "$@"; }
 
-# kube-score flags for one environment: every optional test on (the analogue of kube-linter's
-# addAllBuiltIn; kube-score refuses --all-default-optional beside --ignore-test), minus the
-# exceptions of .kube-score.conf ("SCOPE ignore TEST  # reason", SCOPE = * or an environment).
+# Exceptions: .policy-exceptions.conf, "SCOPE TOOL CHECK  # reason" (SCOPE = * or an environment).
+mapfile -t KUBE_SCORE_ALL < <("$KUBE_SCORE" list | cut -d, -f1)
 mapfile -t KUBE_SCORE_OPTIONAL < <("$KUBE_SCORE" list | awk -F, '$NF == "optional" { print $1 }')
 [ "${#KUBE_SCORE_OPTIONAL[@]}" -gt 0 ] || die "kube-score list shows no optional test: has its output format changed?"
-mapfile -t KUBE_SCORE_ALL < <("$KUBE_SCORE" list | cut -d, -f1)
-kube_score_flags() {
-  local env=$1 scope action test rest lineno=0 t
-  local -A ignored=()
+# exceptions TOOL ENV -> the checks excepted for that tool in that environment, one a line
+exceptions() {
+  local tool=$1 env=$2 scope t check rest lineno=0
   while IFS= read -r line || [ -n "$line" ]; do
     lineno=$((lineno + 1))
     case "$line" in '' | '#'*) continue ;; esac
-    read -r scope action test rest <<<"$line"
-    [ "$action" = ignore ] || die ".kube-score.conf:$lineno: the action must be 'ignore', got '$action'"
-    [[ "$rest" == '#'?* ]] || die ".kube-score.conf:$lineno: every entry needs a '# reason' after the test name"
-    printf '%s\n' "${KUBE_SCORE_ALL[@]}" | grep -qxF -- "$test" || die ".kube-score.conf:$lineno: kube-score has no test '$test'"
-    [ "$scope" = '*' ] || [ "$scope" = "$env" ] || continue
-    ignored[$test]=1
-  done <"$KUBE_SCORE_CONF"
-  for t in "${KUBE_SCORE_OPTIONAL[@]}"; do [ -n "${ignored[$t]:-}" ] || echo "--enable-optional-test=$t"; done
-  for t in "${!ignored[@]}"; do
-    printf '%s\n' "${KUBE_SCORE_OPTIONAL[@]}" | grep -qxF -- "$t" || echo "--ignore-test=$t"
-  done
+    read -r scope t check rest <<<"$line"
+    local where=".policy-exceptions.conf:$lineno"
+    [[ "$rest" == '#'?* ]] || die "$where: every exception needs a '# reason' after the check name"
+    case "$t" in
+      kube-score) printf '%s\n' "${KUBE_SCORE_ALL[@]}" | grep -qxF -- "$check" || die "$where: kube-score has no test '$check'" ;;
+      checkov) [[ "$check" =~ ^CKV2?_K8S_[0-9]+$ ]] || die "$where: '$check' is not a Checkov Kubernetes check id" ;;
+      *) die "$where: the tool must be kube-score or checkov, got '$t'" ;;
+    esac
+    [ "$t" = "$tool" ] && { [ "$scope" = '*' ] || [ "$scope" = "$env" ]; } && echo "$check"
+  done <"$EXCEPTIONS"
+  return 0
 }
 
 # prints the findings (non-OK lines) and returns non-zero when there are any
 run_kube_score() {
-  local env=$1; shift
-  local out rc=0
-  mapfile -t flags < <(kube_score_flags "$env")
+  local env=$1 out rc=0 t; shift
+  local -a flags=()
+  local -A ignored=()
+  for t in $(exceptions kube-score "$env"); do ignored[$t]=1; done
+  # every optional test on (kube-score refuses --all-default-optional beside --ignore-test)
+  for t in "${KUBE_SCORE_OPTIONAL[@]}"; do [ -n "${ignored[$t]:-}" ] || flags+=("--enable-optional-test=$t"); done
+  for t in "${!ignored[@]}"; do printf '%s\n' "${KUBE_SCORE_OPTIONAL[@]}" | grep -qxF -- "$t" || flags+=("--ignore-test=$t"); done
   out=$("$KUBE_SCORE" score --output-format ci --color never --kubernetes-version "$K8S_VERSION" \
     --disable-ignore-checks-annotations --exit-one-on-warning "${flags[@]}" "$@") || rc=$?
   grep -v -e '^\[OK\]' -e '^\[SKIPPED\]' <<<"$out" || true
@@ -122,7 +123,9 @@ run_kube_score() {
 }
 
 run_checkov() {
-  "$CHECKOV" --config-file "$CHECKOV_CONF" --framework kubernetes --quiet --compact --skip-download "$@"
+  local env=$1 skips; shift
+  skips=$(exceptions checkov "$env" | paste -sd, -)
+  "$CHECKOV" --framework kubernetes --quiet --compact --skip-download ${skips:+--skip-check "$skips"} "$@"
 }
 
 # --- 3. self-test ----------------------------------------------------------------------------------
@@ -149,10 +152,10 @@ for f in "$FIXTURES"/bad-kubeconform/*.yaml; do
 done
 bad=$FIXTURES/bad-policy/insecure.yaml
 expect_fail "kube-score $(basename "$bad")" "$(header expect-kube-score "$bad")" run_kube_score selftest "$bad"
-expect_fail "checkov $(basename "$bad")" "$(header expect-checkov "$bad")" run_checkov -f "$bad"
+expect_fail "checkov $(basename "$bad")" "$(header expect-checkov "$bad")" run_checkov selftest -f "$bad"
 expect_pass "kubeconform good/" run_kubeconform -summary "$FIXTURES/good"
 expect_pass "kube-score good/" run_kube_score selftest "$FIXTURES"/good/*.yaml
-expect_pass "checkov good/" run_checkov -d "$FIXTURES/good"
+expect_pass "checkov good/" run_checkov selftest -d "$FIXTURES/good"
 [ "$selftest_fail" -eq 0 ] || die "the validators' self-test failed: their verdicts on dist/ cannot be trusted"
 echo "self-test passed in $(since "$t0"): $n bad fixtures rejected by kubeconform, 1 by kube-score and checkov, good fixture accepted by all three"
 
@@ -180,7 +183,7 @@ for dir in "${envs[@]}"; do
   echo "--- kube-score"
   run_kube_score "$env" "${files[@]}" || { ks=FAIL; failed=1; }
   echo "--- checkov"
-  run_checkov -d "$dir" || { ck=FAIL; failed=1; }
+  run_checkov "$env" -d "$dir" || { ck=FAIL; failed=1; }
   summary[$env]="kubeconform $kc, kube-score $ks, checkov $ck ($(since "$t0"))"
 done
 
@@ -188,7 +191,7 @@ echo
 echo "=== summary ==="
 for dir in "${envs[@]}"; do env=$(basename "$dir"); printf '%-12s %s\n' "$env" "${summary[$env]}"; done
 if [ "$failed" -ne 0 ]; then
-  echo "validate-manifests: findings above; fix the constructs, or add an exception with its reason to .kube-score.conf / .checkov.yaml"
+  echo "validate-manifests: findings above; fix the constructs, or add an exception with its reason to .policy-exceptions.conf"
   exit 1
 fi
 echo "validate-manifests: every environment passed"
