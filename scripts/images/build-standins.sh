@@ -141,6 +141,8 @@ build_postgres() {
     chroot "$r" chown -R postgres:postgres /var/run/postgresql /var/lib/postgresql
     chmod 3777 "$r/var/run/postgresql"; chmod 1777 "$r/var/lib/postgresql/data"
     install -m 0755 "$HERE/postgres-entrypoint.sh" "$r/usr/local/bin/docker-entrypoint.sh"
+    # ssl-cert's postinst made a "snakeoil" key pair: a private key has no place in an image layer.
+    rm -f "$r"/etc/ssl/private/ssl-cert-snakeoil.key "$r"/etc/ssl/certs/ssl-cert-snakeoil.pem
     slim_down "$r"
     tar --numeric-owner -C "$r" -cf "$rootfs.part" . && mv "$rootfs.part" "$rootfs"
   fi
@@ -153,7 +155,6 @@ build_postgres() {
     --change 'VOLUME /var/lib/postgresql/data' \
     --change 'ENTRYPOINT ["docker-entrypoint.sh"]' \
     --change 'CMD ["postgres"]' \
-    --change 'STOPSIGNAL SIGINT' \
     --change 'EXPOSE 5432' \
     --change "LABEL todo.standin.hash=$hash todo.standin.of=docker.io/library/$POSTGRES_TAG" \
     "$rootfs" "$POSTGRES_TAG" >/dev/null
