@@ -148,26 +148,28 @@ export const environmentSchema = z
           .describe('Tag of both images; unset: the git revision (git rev-parse --short=12 HEAD).'),
       })
       .strict()
-      .default({}),
+      .default({})
+      .describe('Where the two application images come from (backend.image / frontend.image override one tier).'),
     secretName: dnsLabel
       .default('todo-secrets')
       .describe('Secret (created by `ops secrets` or managed elsewhere) with keys jwt-secret, database-url and, in dev, postgres-password.'),
     backend: tierSchema.extend({
       dbPoolMax: z.int().min(1).max(100).default(10).describe('DB_POOL_MAX of the backend.'),
-    }),
-    frontend: tierSchema,
+    }).describe('The REST API tier (Deployment todo-backend; runs the migrations as an init container).'),
+    frontend: tierSchema.describe('The web tier (Deployment todo-frontend).'),
     frontendService: z
       .object({
         type: z.enum(['ClusterIP', 'NodePort']).default('ClusterIP').describe('Service type of the frontend.'),
         nodePort: z.int().min(30000).max(32767).optional().describe('Node port when type is NodePort.'),
       })
       .strict()
-      .default({ type: 'ClusterIP' }),
+      .default({ type: 'ClusterIP' })
+      .describe('The frontend Service (NodePort for minikube/kind without an Ingress).'),
     hpa: hpaSchema.optional(),
     pdb: pdbSchema.optional(),
     ingress: ingressSchema.optional(),
     database: z.discriminatedUnion('kind', [inClusterDatabaseSchema, externalDatabaseSchema]).describe('Where PostgreSQL runs.'),
-    scheduling: schedulingSchema.default({ nodeSelector: {}, tolerations: [], antiAffinity: 'preferred' }),
+    scheduling: schedulingSchema.describe('Node selection hooks of the app pods.').default({ nodeSelector: {}, tolerations: [], antiAffinity: 'preferred' }),
     dnsNamespace: dnsLabel.default('kube-system').describe('Namespace of the cluster DNS pods (k8s-app=kube-dns); DNS egress is allowed to it.'),
   })
   .strict()

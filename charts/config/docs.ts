@@ -1,0 +1,155 @@
+/**
+ * Renders docs/configuration.md from the zod schema (every environment field), the shipped
+ * environments, the CI overrides, and the contract's BACKEND_ENV / FRONTEND_ENV together with how
+ * the manifests set each variable. scripts/gen-config-docs.ts writes it; a test fails when the
+ * committed file differs.
+ */
+import { z } from 'zod';
+import { Testing } from 'cdk8s';
+import { BACKEND_ENV, FRONTEND_ENV, type EnvVarSpec } from '@todo/contract';
+import { ENVIRONMENT_NAMES, OVERRIDE_VARIABLES, resolveEnvironment, type ResolvedEnvironment } from './index';
+import { environmentSchema } from './schema';
+import { buildApp } from '../synth';
+
+type Json = { [k: string]: any };
+
+const cell = (s: unknown) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const code = (v: unknown) => (v === undefined ? '' : `\`${typeof v === 'string' ? v : JSON.stringify(v)}\``);
+
+function typeOf(s: Json): string {
+  if (s.const !== undefined) return code(s.const);
+  if (s.enum) return s.enum.map(code).join(' | ');
+  if (s.anyOf || s.oneOf) return (s.anyOf ?? s.oneOf).map(typeOf).join(' | ');
+  if (s.type === 'array') return `${typeOf(s.items ?? {})}[]`;
+  if (s.type === 'object' && !s.properties && s.additionalProperties) return `map of ${typeOf(s.additionalProperties)}`;
+  const bounds = [s.minimum !== undefined && s.minimum > -9e15 ? `≥ ${s.minimum}` : '', s.maximum !== undefined && s.maximum < 9e15 ? `≤ ${s.maximum}` : '']
+    .filter(Boolean)
+    .join(', ');
+  return `${s.type ?? 'any'}${bounds ? ` (${bounds})` : ''}`;
+}
+
+function rows(s: Json, prefix: string, out: string[][], required = true): void {
+  if (s.anyOf || s.oneOf) {
+    for (const v of s.anyOf ?? s.oneOf) {
+      const kind = v.properties?.kind?.const;
+      rows(v, kind ? `${prefix} (kind ${kind})` : prefix, out, required);
+    }
+    return;
+  }
+  if (s.type === 'object' && s.properties) {
+    const req = new Set<string>(s.required ?? []);
+    for (const [k, p] of Object.entries<Json>(s.properties)) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      const isObj = (p.type === 'object' && p.properties) || p.anyOf || p.oneOf;
+      const optional = !req.has(k) || p.default !== undefined;
+      if (isObj) {
+        out.push([`**${path}**`, 'object', optional ? (p.default !== undefined ? code(p.default) : 'optional') : 'required', p.description ?? '']);
+        rows(p, path, out, !optional);
+      } else if (p.type === 'array' && p.items?.type === 'object' && p.items.properties) {
+        out.push([path, 'list', p.default !== undefined ? code(p.default) : optional ? 'optional' : 'required', p.description ?? '']);
+        rows(p.items, `${path}[]`, out);
+      } else {
+        out.push([path, typeOf(p), p.default !== undefined ? code(p.default) : optional ? 'optional' : 'required', p.description ?? '']);
+      }
+    }
+  }
+}
+
+/** How the manifests of `env` set each variable of a tier: "ConfigMap `x`" / "Secret key `k`" / "". */
+function settings(env: ResolvedEnvironment, component: 'backend' | 'frontend'): Map<string, string> {
+  const { charts } = buildApp(env, '/nonexistent');
+  const objects = Testing.synth(charts.workloads) as Json[];
+  const d = objects.find((o) => o.kind === 'Deployment' && o.spec.template.metadata.labels['app.kubernetes.io/component'] === component)!;
+  const cms = (Testing.synth(charts.config) as Json[]).filter((o) => o.kind === 'ConfigMap');
+  const out = new Map<string, string>();
+  for (const e of d.spec.template.spec.containers[0].env) {
+    const cm = e.valueFrom.configMapKeyRef;
+    const sec = e.valueFrom.secretKeyRef;
+    out.set(e.name, cm ? code(cms.find((c) => c.metadata.name === cm.name)!.data[cm.key]) : `Secret \`${sec.name}\` key \`${sec.key}\``);
+  }
+  return out;
+}
+
+function envTable(title: string, specs: Record<string, EnvVarSpec>, component: 'backend' | 'frontend', envs: ResolvedEnvironment[]): string {
+  const set = envs.map((e) => settings(e, component));
+  const head = ['Variable', 'Meaning', 'Default', 'Accepts', 'Secret', ...envs.map((e) => `${e.name}`)];
+  const lines = Object.values(specs).map((s) => [
+    `\`${s.name}\``,
+    s.description,
+    s.default !== undefined ? code(s.default) : s.optional ? '*(unset)*' : '**required**',
+    s.accepts,
+    s.secret ? 'yes' : 'no',
+    ...set.map((m) => m.get(s.name) ?? '—'),
+  ]);
+  return [`### ${title}`, '', table(head, lines)].join('\n');
+}
+
+function table(head: string[], body: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+export function renderConfigDocs(): string {
+  const schema = z.toJSONSchema(environmentSchema, { io: 'input', unrepresentable: 'any' }) as Json;
+  const fieldRows: string[][] = [];
+  rows(schema, '', fieldRows);
+  // A fixed tag keeps the generated file independent of the git revision.
+  const envs = ENVIRONMENT_NAMES.map((n) => resolveEnvironment(n, { imageTag: 'GIT_REVISION' }));
+  const glance = envs.map((e) => {
+    const c = e.config;
+    return [
+      `\`${e.name}\``,
+      `\`${e.namespace}\``,
+      c.hpa ? `HPA ${c.hpa.minReplicas}→${c.hpa.maxReplicas}` : String(c.replicas),
+      c.pdb ? `maxUnavailable ${c.pdb.maxUnavailable}` : '—',
+      c.imagePullPolicy,
+      c.ingress ? `${c.ingress.hosts.join(', ')}${c.ingress.tlsSecretName ? ' (TLS)' : ''}` : `NodePort ${c.frontendService.nodePort}`,
+      c.database.kind,
+      c.images.registry ?? '*(local)*',
+    ];
+  });
+  return [
+    '# Configuration reference',
+    '',
+    '<!-- Generated by `npm run docs:config` (scripts/gen-config-docs.ts) from charts/config/schema.ts,',
+    '     charts/config/environments.ts and contract/src/env.ts. Do not edit: a test fails when it is stale. -->',
+    '',
+    'Two layers of configuration: the **environment configuration** (a typed, zod-validated object per',
+    'environment in `charts/config/environments.ts`, checked at synth time) decides what the manifests',
+    'contain; the **application environment variables** (declared once in `contract/src/env.ts`) are what',
+    'the processes read, and the manifests set them from a ConfigMap or, for secrets, a Secret key.',
+    '',
+    '## Environments at a glance',
+    '',
+    table(['Environment', 'Namespace', 'Replicas per tier', 'PDB', 'Pulls', 'Entry', 'Database', 'Registry'], glance),
+    '',
+    '## Environment configuration fields',
+    '',
+    'Defaults are filled in by the schema; *optional* fields without a default may be left out.',
+    '',
+    table(['Field', 'Type', 'Default', 'Description'], fieldRows),
+    '',
+    'Rules checked across fields: `hpa.minReplicas` ≤ `hpa.maxReplicas`; a PDB needs at least 2 replicas',
+    '(`hpa.minReplicas`, else `replicas`) and `pdb.maxUnavailable` below that number; `frontendService.nodePort`',
+    'is required for a NodePort; an Ingress is required unless the frontend is a NodePort; Ingress hosts are RFC 1123',
+    'names; every image reference has a tag or a `@sha256:` digest and never the tag `latest`.',
+    '',
+    '## CI overrides',
+    '',
+    'Applied to every synthesized environment before validation (so they are validated by the same schema). Flags win over variables.',
+    '',
+    table(
+      ['Variable', 'synth flag', 'Effect'],
+      Object.values(OVERRIDE_VARIABLES).map((v) => [`\`${v.env}\``, `\`${v.flag}\``, v.description]),
+    ),
+    '',
+    '## Application environment variables',
+    '',
+    'The per-environment columns show what the manifests set; `—` means',
+    'the manifests leave the variable unset, so the default applies.',
+    '',
+    envTable('Backend (`backend/`)', BACKEND_ENV, 'backend', envs),
+    '',
+    envTable('Frontend web server (`frontend/`)', FRONTEND_ENV, 'frontend', envs),
+    '',
+  ].join('\n');
+}
