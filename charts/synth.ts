@@ -8,11 +8,13 @@ import path from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
 import { ENVIRONMENT_NAMES, resolveEnvironment, type Overrides, type ResolvedEnvironment } from './config';
 import { TodoCharts } from './todo';
+import { EXTENSIONS } from './extensions';
 
 /** Builds one environment's App in memory (tests use this and `app.synthYaml()` / `Testing`). */
 export function buildApp(env: ResolvedEnvironment, outdir = path.join('dist', env.name)): { app: App; charts: TodoCharts } {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, outputFileExtension: '.k8s.yaml' });
   const charts = new TodoCharts(app, env);
+  for (const extend of EXTENSIONS[env.name] ?? []) extend(charts, env);
   return { app, charts };
 }
 

@@ -2,6 +2,8 @@ import { SECRET_KEYS, SHUTDOWN, IMAGE_REPOSITORIES } from '@todo/contract';
 import { ALL, allContainers, matches, ofKind, podSpec, synth, workloads, TEST_TAG, type K8sObject } from './helpers';
 import { releaseLabels } from '../charts/labels';
 import { createHash } from 'node:crypto';
+import { ENVIRONMENTS, resolveConfig } from '../charts/config';
+import { buildApp } from '../charts/synth';
 
 describe.each(ALL)('environment %s', (name) => {
   const s = synth(name);
@@ -255,6 +257,24 @@ describe('per-environment shapes', () => {
     const be = byName('production', 'NetworkPolicy', 'allow-backend')!.spec;
     expect(be.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }]);
     expect(be.egress[0].ports[0].port).toBe(5432);
+  });
+
+  test('a per-environment extension changes only its environment (charts/extensions.ts)', () => {
+    const ann = (n: string) => ofKind(synth(n), 'Deployment').find((d) => d.metadata.name === 'todo-backend')!.spec.template.metadata.annotations;
+    expect(ann('production')).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': '3000' });
+    expect(ann('dev')['prometheus.io/scrape']).toBeUndefined();
+    expect(ann('staging')['prometheus.io/scrape']).toBeUndefined();
+  });
+
+  test('a ConfigMap change (and only that) changes the checksum that rolls the pods', () => {
+    const checksum = (dbPoolMax: number, tag = 'v1') => {
+      const input = structuredClone(ENVIRONMENTS.production) as any;
+      input.backend.dbPoolMax = dbPoolMax;
+      const { charts } = buildApp(resolveConfig('production', input, { imageTag: tag }), '/nonexistent');
+      return charts.backend.deployment.toJson().spec.template.metadata.annotations['checksum/config'];
+    };
+    expect(checksum(10)).toBe(checksum(10, 'v2'));
+    expect(checksum(10)).not.toBe(checksum(11));
   });
 
   test('digest pinning and host override (CI overrides)', () => {
