@@ -44,9 +44,11 @@ go_tool() {
     command -v go >/dev/null || die "Go is needed to install $name $version (go install $pkg@$version)"
     local tmp="$dir.tmp.$$"
     rm -rf "$tmp" && mkdir -p "$tmp"
-    echo "installing $name $version (go install, cached in $dir)" >&2
-    GOBIN="$tmp" GOFLAGS=-mod=mod nice -n 10 go install "$pkg@$version" >&2 || die "go install $pkg@$version failed"
-    rm -rf "$dir" && mv "$tmp" "$dir"
+    local t0 log="$tmp.log"; t0=$(now)
+    GOBIN="$tmp" nice -n 10 go install "$pkg@$version" >"$log" 2>&1 \
+      || { cat "$log" >&2; die "go install $pkg@$version failed"; }
+    rm -rf "$dir" "$log" && mv "$tmp" "$dir"
+    echo "installed $name $version in $(since "$t0") (go install, cached in $dir)" >&2
   fi
   echo "$dir/$name"
 }
@@ -56,12 +58,13 @@ checkov_tool() {
   if [ ! -f "$dir/.complete" ]; then
     # a venv cannot be moved after creation, so a marker file says the install finished
     command -v python3 >/dev/null || die "python3 is needed to install Checkov $CHECKOV_VERSION"
-    echo "installing checkov $CHECKOV_VERSION (pip, cached in $dir)" >&2
-    rm -rf "$dir"
-    python3 -m venv "$dir" >&2
-    nice -n 10 "$dir/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION" >&2 \
-      || die "pip install checkov==$CHECKOV_VERSION failed"
+    local t0 log="$CACHE/checkov-$CHECKOV_VERSION.log"; t0=$(now)
+    rm -rf "$dir" && mkdir -p "$CACHE"
+    { python3 -m venv "$dir" && nice -n 10 "$dir/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV_VERSION"; } >"$log" 2>&1 \
+      || { cat "$log" >&2; die "pip install checkov==$CHECKOV_VERSION failed (python3 -m venv needs python3-venv on Debian)"; }
+    rm -f "$log"
     touch "$dir/.complete"
+    echo "installed checkov $CHECKOV_VERSION in $(since "$t0") (pip, cached in $dir)" >&2
   fi
   echo "$dir/bin/checkov"
 }
