@@ -149,6 +149,7 @@ describe.each(ALL)('environment %s', (name) => {
         expect(c.resources.requests.memory).toBeDefined();
         expect(c.resources.limits.cpu).toBeDefined();
         expect(c.resources.limits.memory).toBeDefined();
+        expect(c.resources.requests['ephemeral-storage']).toBe(c.resources.limits['ephemeral-storage']);
         // writable /tmp comes from an emptyDir
         const tmp = c.volumeMounts?.find((m: any) => m.mountPath === '/tmp');
         expect(tmp).toBeDefined();

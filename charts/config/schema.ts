@@ -22,6 +22,7 @@ export const resourcesSchema = z
   .object({
     requests: z.object({ cpu: quantity('CPU the scheduler reserves.'), memory: quantity('Memory the scheduler reserves.') }).strict(),
     limits: z.object({ cpu: quantity('CPU ceiling (throttled above it).'), memory: quantity('Memory ceiling (OOM-killed above it).') }).strict(),
+    ephemeralStorage: quantity('Ephemeral storage (logs, the /tmp emptyDir), requested and limited alike.').default('256Mi'),
   })
   .strict()
   .describe('Resource requests and limits of the container.');
@@ -87,7 +88,7 @@ export const inClusterDatabaseSchema = z
     storageClassName: z.string().optional().describe('StorageClass of the PVC; unset: the cluster default.'),
     user: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('todo').describe('PostgreSQL user the backend connects as.'),
     database: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('todo').describe('Database name.'),
-    resources: resourcesSchema.default({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } }),
+    resources: resourcesSchema.default({ requests: { cpu: '100m', memory: '512Mi' }, limits: { cpu: '1', memory: '512Mi' }, ephemeralStorage: '256Mi' }),
   })
   .strict()
   .describe('A single-replica PostgreSQL StatefulSet with a PVC, for dev.');

@@ -29,12 +29,13 @@ export function containerSecurityContext(uid: number, gid: number): SecurityCont
 export interface Resources {
   requests: { cpu: string; memory: string };
   limits: { cpu: string; memory: string };
+  ephemeralStorage: string;
 }
 
 export function resources(r: Resources): ResourceRequirements {
   return {
-    requests: { cpu: Quantity.fromString(r.requests.cpu), memory: Quantity.fromString(r.requests.memory) },
-    limits: { cpu: Quantity.fromString(r.limits.cpu), memory: Quantity.fromString(r.limits.memory) },
+    requests: { cpu: Quantity.fromString(r.requests.cpu), memory: Quantity.fromString(r.requests.memory), 'ephemeral-storage': Quantity.fromString(r.ephemeralStorage) },
+    limits: { cpu: Quantity.fromString(r.limits.cpu), memory: Quantity.fromString(r.limits.memory), 'ephemeral-storage': Quantity.fromString(r.ephemeralStorage) },
   };
 }
 
