@@ -9,7 +9,7 @@
 import { App, Chart } from 'cdk8s';
 import { BACKEND, BACKEND_ENV, FRONTEND, FRONTEND_ENV, SECRET_KEYS, SHUTDOWN } from '@todo/contract';
 import { releaseLabels } from './labels';
-import { POSTGRES_PORT, SERVICE_PORT, type ResolvedEnvironment } from './config';
+import { POSTGRES_PORT, SERVICE_PORT, SMOKE_TEST_LABELS, type ResolvedEnvironment } from './config';
 import { AppTier, type EnvSetting } from './constructs/app-tier';
 import { Postgres } from './constructs/postgres';
 import { byNamespace, byPods, NetworkPolicies, tcp, type Allow } from './constructs/network';
@@ -139,10 +139,12 @@ export class TodoCharts {
     }
 
     // NetworkPolicies
+    const smokeLabels = { 'app.kubernetes.io/instance': labels['app.kubernetes.io/instance'], ...SMOKE_TEST_LABELS };
+    const smoke = byPods(smokeLabels);
     const controller: NetworkPolicyPeer[] = cfg.ingress ? [byNamespace(cfg.ingress.controllerNamespace)] : [];
     const allow: Record<string, Allow> = {};
     const frontendFrom: NetworkPolicyPeer[] | undefined =
-      cfg.frontendService.type === 'NodePort' ? undefined /* NodePort traffic comes from any node address */ : controller;
+      cfg.frontendService.type === 'NodePort' ? undefined /* NodePort traffic comes from any node address */ : [...controller, smoke];
     allow['allow-frontend'] = {
       pods: this.frontend.selector,
       ingress: [{ from: frontendFrom, ports: [tcp(FRONTEND.portName)] }],
@@ -150,11 +152,21 @@ export class TodoCharts {
     };
     allow['allow-backend'] = {
       pods: this.backend.selector,
-      ingress: [{ from: [...controller, ...(apiUpstream ? [byPods(this.frontend.selector)] : [])], ports: [tcp(BACKEND.portName)] }],
+      ingress: [{ from: [...controller, smoke, ...(apiUpstream ? [byPods(this.frontend.selector)] : [])], ports: [tcp(BACKEND.portName)] }],
       egress:
         db.kind === 'in-cluster'
           ? [{ to: [byPods(this.postgres!.selector)], ports: [tcp(POSTGRES_PORT)] }]
           : [{ to: db.egressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(db.port)] }],
+    };
+    // The ops tool's smoke test: to both tiers, and out through the Ingress (its public address).
+    allow['allow-smoke-test'] = {
+      pods: smokeLabels,
+      ingress: [],
+      egress: [
+        { to: [byPods(this.frontend.selector)], ports: [tcp(FRONTEND.portName)] },
+        { to: [byPods(this.backend.selector)], ports: [tcp(BACKEND.portName)] },
+        ...(cfg.ingress ? [{ ports: [tcp(80), tcp(443)] }] : []),
+      ],
     };
     if (this.postgres) {
       allow['allow-postgres'] = {

@@ -49,9 +49,11 @@ try {
 if (!current) {
   const { build } = await import('esbuild');
   fs.mkdirSync(buildDir, { recursive: true });
+  // Build to a private file and rename: two concurrent synths never see a half-written bundle.
+  const tmpOut = `${outfile}.${process.pid}.tmp`;
   await build({
     entryPoints: [path.join(root, 'app', 'main.ts')],
-    outfile,
+    outfile: tmpOut,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -64,6 +66,7 @@ if (!current) {
     alias: { '@todo/contract': path.join(root, 'contract', 'src', 'index.ts') },
   });
   fs.rmSync(cacheFile, { force: true });
+  fs.renameSync(tmpOut, outfile);
   fs.writeFileSync(stampFile, stamp);
 }
 
@@ -83,7 +86,9 @@ const fn = script.runInThisContext();
 const saveCache = () => {
   if (!cachedData || script.cachedDataRejected) {
     try {
-      fs.writeFileSync(cacheFile, script.createCachedData());
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, script.createCachedData());
+      fs.renameSync(tmp, cacheFile);
     } catch {}
   }
 };

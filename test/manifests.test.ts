@@ -256,8 +256,24 @@ describe('per-environment shapes', () => {
     expect(byName('production', 'ConfigMap', 'todo-frontend-config')!.data.API_UPSTREAM).toBeUndefined();
     // ingress controller -> both tiers; no frontend -> backend path without API_UPSTREAM
     const be = byName('production', 'NetworkPolicy', 'allow-backend')!.spec;
-    expect(be.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }]);
+    expect(be.ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+      { podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'todo-production', 'app.kubernetes.io/component': 'smoke-test' } } },
+    ]);
     expect(be.egress[0].ports[0].port).toBe(5432);
+  });
+
+  test.each(ALL)('%s: the ops smoke-test pod may reach both tiers', (name) => {
+    const s = synth(name);
+    const pol = ofKind(s, 'NetworkPolicy').find((p) => p.metadata.name === 'allow-smoke-test')!;
+    const smokeLabels = pol.spec.podSelector.matchLabels;
+    for (const tier of ['todo-frontend', 'todo-backend']) {
+      const d = ofKind(s, 'Deployment').find((x) => x.metadata.name === tier)!;
+      expect(pol.spec.egress.some((e: any) => e.to && matches(e.to[0].podSelector.matchLabels, d.spec.template.metadata.labels))).toBe(true);
+      const own = ofKind(s, 'NetworkPolicy').find((p) => p.metadata.name === tier.replace('todo-', 'allow-'))!;
+      const from = own.spec.ingress[0].from;
+      expect(from === undefined || from.some((f: any) => f.podSelector && matches(f.podSelector.matchLabels, smokeLabels))).toBe(true);
+    }
   });
 
   test('a per-environment extension changes only its environment (charts/extensions.ts)', () => {

@@ -76,6 +76,12 @@ export const NAMES: ResourceNames = {
 
 export const POSTGRES_PORT = 5432;
 
+/**
+ * Labels a smoke-test pod (the ops tool's `smoke` command) carries so the NetworkPolicies let it
+ * reach both Services and the Ingress; add `releaseLabels(env)`'s instance label too.
+ */
+export const SMOKE_TEST_LABELS = { 'app.kubernetes.io/component': 'smoke-test' } as const;
+
 /** An environment after validation, defaults and overrides, with its derived values. */
 export interface ResolvedEnvironment {
   config: EnvironmentConfig;
