@@ -31,6 +31,7 @@ export interface SmokeCheck {
 export const SMOKE_SCRIPT = `
 const http = require('node:http'), https = require('node:https');
 const checks = JSON.parse(process.env.SMOKE_CHECKS);
+const retryDelay = Number(process.env.SMOKE_RETRY_DELAY_MS || 2000);
 const get = (c) => new Promise((resolve) => {
   const u = new URL(c.url), started = Date.now();
   const opts = { method: 'GET', timeout: 5000, headers: c.host ? { host: c.host } : {}, rejectUnauthorized: !c.insecure };
@@ -60,7 +61,7 @@ const verify = (c, r) => {
       r = await get(c);
       why = verify(c, r);
       if (!why) break;
-      if (attempt < 3) await new Promise((s) => setTimeout(s, 2000));
+      if (attempt < 3) await new Promise((s) => setTimeout(s, retryDelay));
     }
     console.log((why ? 'FAIL ' : 'PASS ') + c.name + ' ' + c.url + (c.host ? ' (Host: ' + c.host + ')' : '') + ' ' + (r.status ?? '-') + ' ' + r.ms + 'ms' + (why ? ': ' + why : ''));
     if (why) failed++;
