@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds (or reuses) the Kubernetes server binaries and etcd pinned in
+# test/cluster/k8s/go.mod, from the Go module proxy, into a cache outside the
+# repository:
+#
+#   ${TODO_CACHE:-$HOME/.cache/todo-cdk8s}/cluster/
+#     go/mod, go/build          Go module and build caches (shared by all keys)
+#     k8s-<version>-<hash>/bin/ binaries; <hash> covers go.mod, go.sum and the Go version
+#
+# Usage: test/cluster/build.sh [component...]   (default: etcd kube-apiserver)
+#   components: etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy
+# Prints the bin directory as the last line of stdout; progress goes to stderr.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mod="$here/k8s"
+cache="${TODO_CACHE:-$HOME/.cache/todo-cdk8s}/cluster"
+
+command -v go >/dev/null || { echo "build: go is not installed (need Go >= 1.24)" >&2; exit 1; }
+
+version="$(awk '$1 == "k8s.io/kubernetes" { print $2 }' "$mod/go.mod")"
+[[ -n "$version" ]] || { echo "build: no k8s.io/kubernetes requirement in $mod/go.mod" >&2; exit 1; }
+# Version stamping as the Kubernetes release build does it (otherwise /version says
+# v0.0.0-master). Part of the cache key, with go.mod, go.sum and the Go version.
+minor="${version#v1.}"; minor="${minor%%.*}"
+k8s_ldflags="-s -w"
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  k8s_ldflags+=" -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+done
+hash="$( { cat "$mod/go.mod" "$mod/go.sum"; go env GOVERSION; echo "$k8s_ldflags"; } | sha256sum | cut -c1-12)"
+bin="$cache/k8s-$version-$hash/bin"
+
+declare -A pkg=(
+  [etcd]=go.etcd.io/etcd/server/v3
+  [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
+  [kube-controller-manager]=k8s.io/kubernetes/cmd/kube-controller-manager
+  [kube-scheduler]=k8s.io/kubernetes/cmd/kube-scheduler
+  [kubelet]=k8s.io/kubernetes/cmd/kubelet
+  [kube-proxy]=k8s.io/kubernetes/cmd/kube-proxy
+)
+
+components=("$@")
+((${#components[@]})) || components=(etcd kube-apiserver)
+
+export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"
+export GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=0
+mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
+
+for c in "${components[@]}"; do
+  [[ -n "${pkg[$c]:-}" ]] || { echo "build: unknown component '$c' (known: ${!pkg[*]})" >&2; exit 2; }
+  if [[ -x "$bin/$c" ]]; then
+    echo "build: $c $version: cached ($bin/$c)" >&2
+    continue
+  fi
+  echo "build: $c $version: compiling ${pkg[$c]} (minutes with a cold Go build cache)..." >&2
+  start=$SECONDS
+  # Build next to the target and rename, so an interrupted build never leaves
+  # a half-written binary that a later run would take as cached.
+  ldflags="-s -w"; [[ "$c" == kube* ]] && ldflags="$k8s_ldflags"
+  (cd "$mod" && go build -trimpath -ldflags="$ldflags" -o "$bin/.$c.tmp" "${pkg[$c]}")
+  mv -f "$bin/.$c.tmp" "$bin/$c"
+  echo "build: $c: built in $((SECONDS - start))s" >&2
+done
+
+# Drop binaries of other versions/keys (~130 MB each); the Go caches stay shared.
+for d in "$cache"/k8s-*; do
+  [[ "$d" == "$cache/k8s-$version-$hash" ]] || rm -rf "$d"
+done
+
+echo "$bin"
