@@ -13,6 +13,7 @@ import type { Deps } from './context';
 import { OpsError, UsageError } from './errors';
 import { SpawnKubectl, SpawnPrograms } from './exec';
 import { ConsoleLog } from './log';
+import { requireKubectl } from './preflight';
 import { ScriptSynthesizer } from './synth';
 
 export function defaultDeps(args: ParsedArgs): Deps {
@@ -47,6 +48,8 @@ export function main(argv: readonly string[], makeDeps: (args: ParsedArgs) => De
   }
   const deps = makeDeps(args);
   try {
+    // Every command but image-scan drives kubectl: say at once when it is missing.
+    if (args.command !== 'image-scan') requireKubectl(deps.programs);
     const env = resolveEnvironment(args.env, overridesFromEnv(deps.processEnv));
     return HANDLERS[args.command]({ ...deps, env, args });
   } catch (e) {

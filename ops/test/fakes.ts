@@ -201,10 +201,12 @@ export function fixtureDir(env: string): string {
   return path.join(fixtureRoot, env);
 }
 
+const parsedFixtures = new Map<string, Manifests>();
+
 export class FakeSynthesizer implements Synthesizer {
   private dirs: string[] = [];
   /** Changes the synthesized objects (e.g. drop one, to test prune). */
-  transform: (objects: K8sObject[]) => K8sObject[] = (o) => o;
+  transform?: (objects: K8sObject[]) => K8sObject[];
   constructor(readonly journal: Call[] = []) {}
   tempDir(prefix: string): string {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -213,13 +215,14 @@ export class FakeSynthesizer implements Synthesizer {
   }
   synth(envName: string): Manifests {
     this.journal.push({ program: 'synth', args: [envName] });
-    const src = readManifests(fixtureDir(envName));
+    let src = parsedFixtures.get(envName);
+    if (!src) parsedFixtures.set(envName, (src = readManifests(fixtureDir(envName))));
     const out = this.tempDir('todo-ops-test-');
     for (const f of src.files) {
-      const objs = this.transform(structuredClone(f.objects));
-      fs.writeFileSync(path.join(out, f.name), objs.map((o) => stringify(o)).join('---\n'));
+      const text = this.transform ? this.transform(structuredClone(f.objects)).map((o) => stringify(o)).join('---\n') : f.text;
+      fs.writeFileSync(path.join(out, f.name), text);
     }
-    return readManifests(out);
+    return this.transform ? readManifests(out) : { ...structuredClone(src), dir: out };
   }
   cleanup(): void {
     for (const d of this.dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
