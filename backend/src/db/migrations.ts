@@ -1,0 +1,55 @@
+/**
+ * The versioned schema migrations, applied in order by `migrate()` (src/db/migrator.ts).
+ * A migration, once released, never changes: add a new one instead. Each runs in one transaction.
+ * Keep them backward compatible with the previous release (add, then remove in a later release),
+ * because old and new replicas run side by side during a rolling update.
+ */
+export interface Migration {
+  /** Positive, strictly increasing. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users, tasks and revoked tokens',
+    sql: `
+      create table users (
+        id uuid primary key default gen_random_uuid(),
+        -- stored lower-cased: one account per address whatever its case
+        email text not null unique,
+        -- scrypt$N$r$p$salt$hash (src/auth/password.ts)
+        password_hash text not null,
+        created_at timestamptz not null default now()
+      );
+
+      create table tasks (
+        id uuid primary key default gen_random_uuid(),
+        user_id uuid not null references users (id) on delete cascade,
+        title text not null,
+        description text not null default '',
+        priority text not null default 'medium',
+        tags text[] not null default '{}',
+        due_date date,
+        completed boolean not null default false,
+        completed_at timestamptz,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()
+      );
+      -- every query is scoped to one user; the default listing is newest first
+      create index tasks_user_created_idx on tasks (user_id, created_at desc, id desc);
+      create index tasks_user_due_idx on tasks (user_id, due_date);
+
+      -- logged-out tokens, until they would have expired anyway
+      create table revoked_tokens (
+        jti uuid primary key,
+        expires_at timestamptz not null
+      );
+      create index revoked_tokens_expires_idx on revoked_tokens (expires_at);
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,0 +1,97 @@
+/**
+ * Every error reaches the client in Fastify's shape, `{ statusCode, error, message }` (contract
+ * `ApiError`), with a message fit to show to a user. Client mistakes are 4xx with a precise message;
+ * only our own faults are 500, and those never reveal internals.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function apiError(statusCode: number, message: string) {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/** One readable sentence for the first schema violation, naming the field: "body/title must …". */
+export function describeSchemaError(errors: ErrorObject[], dataVar: string): string {
+  const e = errors[0];
+  if (!e) return `${dataVar} is invalid`;
+  const where = `${dataVar}${e.instancePath}`;
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${where} has an unknown field "${String(p.additionalProperty)}"`;
+    case 'required':
+      return `${where} must have the field "${String(p.missingProperty)}"`;
+    case 'enum':
+      return `${where} must be one of: ${(p.allowedValues as unknown[]).join(', ')}`;
+    case 'format':
+      if (p.format === 'date') return `${where} must be a real calendar date written YYYY-MM-DD`;
+      if (p.format === 'email') return `${where} must be an email address`;
+      if (p.format === 'uuid') return `${where} must be a task id (a UUID)`;
+      return `${where} must be a valid ${String(p.format)}`;
+    case 'pattern':
+      if (e.schemaPath.includes('/title/')) return `${where} must not be blank`;
+      if (e.instancePath.includes('tag') || dataVar === 'querystring') return `${where} must be a lower-case word: letters, digits, "-" and "_"`;
+      return `${where} ${e.message}`;
+    case 'minProperties':
+      return `${where} must change at least one field`;
+    case 'uniqueItems':
+      return `${where} must not repeat an item`;
+    case 'anyOf':
+      // dueDate: a date or null; the interesting error is the date one, reported before it.
+      return `${where} must be a calendar date written YYYY-MM-DD, or null`;
+    default:
+      return `${where} ${e.message ?? 'is invalid'}`;
+  }
+}
+
+/** Fastify's `schemaErrorFormatter`: a 400 whose message names the field and the rule. */
+export function schemaErrorFormatter(errors: ErrorObject[], dataVar: string): Error {
+  // With allErrors off ajv stops at the first failure; for anyOf its own sub-errors come first.
+  const first = errors.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'type') ?? errors[0];
+  const anyOf = errors.find((e) => e.keyword === 'anyOf');
+  const chosen = anyOf && first && first.instancePath === anyOf.instancePath ? anyOf : first;
+  const err = new HttpError(400, describeSchemaError(chosen ? [chosen] : [], dataVar));
+  return err;
+}
+
+export interface ErrorLog {
+  error(obj: object, msg: string): void;
+}
+
+/** Database connection failures: the service is unavailable, not broken. */
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+
+export function errorHandler(err: FastifyError & { headers?: Record<string, string> }, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof HttpError) {
+    reply.headers(err.headers);
+    return reply.code(err.statusCode).send(apiError(err.statusCode, err.message));
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    // Fastify's own client errors: bad JSON, 413, 415, ...
+    let message = err.message;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `The request body is larger than the limit of ${Math.round(request.routeOptions.bodyLimit / 1024)} kB`;
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') message = 'Send the request body as JSON (Content-Type: application/json)';
+    else if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') message = 'The request body is not valid JSON.';
+    else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') message = 'The request body is empty but declared as JSON; send a JSON object or no Content-Type';
+    return reply.code(status).send(apiError(status, message));
+  }
+  if (UNAVAILABLE.has(String(err.code)) || /timeout exceeded when trying to connect|Connection terminated/i.test(err.message)) {
+    request.log.error({ err: { message: err.message, code: err.code } }, 'database unavailable');
+    return reply.code(503).header('retry-after', '5').send(apiError(503, 'The database is not available right now. Please try again in a moment.'));
+  }
+  request.log.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'request failed');
+  return reply.code(500).send(apiError(500, 'Something went wrong on the server. Please try again.'));
+}

@@ -1,0 +1,142 @@
+/**
+ * JSON schemas of every request part and response, built from the contract's limits and enums.
+ * Fastify validates requests with them (ajv, `additionalProperties: false` rejects unknown fields),
+ * serialises responses with them, and src/openapi.ts turns them into the OpenAPI document: the
+ * named ones below become `components.schemas`.
+ */
+import { LIMITS, PRIORITIES, SORT_ORDERS, TASK_SORT_FIELDS, TASK_STATUSES } from '@todo/contract';
+
+const dateTime = { type: 'string', format: 'date-time' } as const;
+/** A real calendar date, YYYY-MM-DD (ajv-formats' `date` rejects 2026-02-30). */
+const date = { type: 'string', format: 'date', description: 'Calendar date YYYY-MM-DD' } as const;
+const uuid = { type: 'string', format: 'uuid' } as const;
+
+export const UserSchema = {
+  type: 'object',
+  required: ['id', 'email', 'createdAt'],
+  additionalProperties: false,
+  properties: { id: uuid, email: { type: 'string' }, createdAt: dateTime },
+} as const;
+
+export const SessionSchema = {
+  type: 'object',
+  required: ['token', 'expiresAt', 'user'],
+  additionalProperties: false,
+  properties: {
+    token: { type: 'string', description: 'Send as `Authorization: Bearer <token>`' },
+    expiresAt: dateTime,
+    user: UserSchema,
+  },
+} as const;
+
+export const CredentialsSchema = {
+  type: 'object',
+  required: ['email', 'password'],
+  additionalProperties: false,
+  properties: {
+    email: { type: 'string', format: 'email', maxLength: LIMITS.emailMaxLength },
+    password: { type: 'string', minLength: LIMITS.passwordMinLength, maxLength: LIMITS.passwordMaxLength },
+  },
+} as const;
+
+const title = { type: 'string', minLength: 1, maxLength: LIMITS.titleMaxLength, pattern: '\\S' } as const;
+const description = { type: 'string', maxLength: LIMITS.descriptionMaxLength } as const;
+const priority = { type: 'string', enum: PRIORITIES } as const;
+const tag = { type: 'string', minLength: 1, maxLength: LIMITS.tagMaxLength, pattern: LIMITS.tagPattern } as const;
+const tags = { type: 'array', maxItems: LIMITS.tagsMaxCount, uniqueItems: true, items: tag } as const;
+const dueDate = { anyOf: [date, { type: 'null' }] } as const;
+
+export const TaskSchema = {
+  type: 'object',
+  required: ['id', 'title', 'description', 'priority', 'tags', 'dueDate', 'completed', 'completedAt', 'createdAt', 'updatedAt'],
+  additionalProperties: false,
+  properties: {
+    id: uuid,
+    title: { type: 'string' },
+    description: { type: 'string' },
+    priority,
+    tags: { type: 'array', items: { type: 'string' } },
+    dueDate: { type: ['string', 'null'], format: 'date' },
+    completed: { type: 'boolean' },
+    completedAt: { type: ['string', 'null'], format: 'date-time' },
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  },
+} as const;
+
+export const TaskCreateSchema = {
+  type: 'object',
+  required: ['title'],
+  additionalProperties: false,
+  properties: { title, description, priority, tags, dueDate },
+} as const;
+
+export const TaskUpdateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { title, description, priority, tags, dueDate, completed: { type: 'boolean' } },
+} as const;
+
+export const TaskQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    q: { type: 'string', maxLength: LIMITS.searchMaxLength, description: 'Words to find in the title, description or tags (case-insensitive; every word must match)' },
+    status: { type: 'string', enum: TASK_STATUSES, default: 'all' },
+    priority,
+    tag,
+    dueFrom: { ...date, description: 'Due on or after this date (YYYY-MM-DD)' },
+    dueTo: { ...date, description: 'Due on or before this date (YYYY-MM-DD)' },
+    sort: { type: 'string', enum: TASK_SORT_FIELDS, default: 'createdAt' },
+    order: { type: 'string', enum: SORT_ORDERS, description: 'Default: desc for createdAt, asc otherwise' },
+    page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
+    pageSize: { type: 'integer', minimum: 1, maximum: LIMITS.pageSizeMax, default: LIMITS.pageSizeDefault },
+  },
+} as const;
+
+export const TaskPageSchema = {
+  type: 'object',
+  required: ['items', 'total', 'page', 'pageSize'],
+  additionalProperties: false,
+  properties: {
+    items: { type: 'array', items: TaskSchema },
+    total: { type: 'integer' },
+    page: { type: 'integer' },
+    pageSize: { type: 'integer' },
+  },
+} as const;
+
+export const TaskParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: uuid },
+} as const;
+
+export const ErrorSchema = {
+  type: 'object',
+  required: ['statusCode', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+  },
+} as const;
+
+/** Schemas listed under `components.schemas` in the OpenAPI document (referenced by identity). */
+export const NAMED_SCHEMAS: Record<string, object> = {
+  User: UserSchema,
+  Session: SessionSchema,
+  Credentials: CredentialsSchema,
+  Task: TaskSchema,
+  TaskCreate: TaskCreateSchema,
+  TaskUpdate: TaskUpdateSchema,
+  TaskPage: TaskPageSchema,
+  Error: ErrorSchema,
+};
+
+/** Error responses a route may give, for its schema (serialisation and the OpenAPI document). */
+export function errors(...codes: number[]): Record<number, typeof ErrorSchema> {
+  return Object.fromEntries(codes.map((c) => [c, ErrorSchema]));
+}

@@ -1,0 +1,105 @@
+/**
+ * Entry point of the API server (bundled by esbuild into dist/server.js). Configuration comes only
+ * from the environment (contract BACKEND_ENV); a missing or malformed variable stops the start with
+ * one message naming it, and exit code 1.
+ *
+ * With DATABASE_URL: PostgreSQL through a pool; the schema is migrated beforehand by
+ * `node dist/migrate.js` (the init container), never here. Without it: embedded PGlite (in memory,
+ * or PGLITE_DATA_DIR), migrated at start, for local development.
+ */
+import { EnvError } from '@todo/contract';
+import { createBackend } from './app';
+import { loadConfig } from './config';
+import { migrate } from './db/migrator';
+import { createPglite, PgliteUnavailableError } from './db/pglite';
+import { createPostgres } from './db/postgres';
+import type { Database } from './db/types';
+
+function fatal(message: string): never {
+  process.stderr.write(`backend: ${message}\n`);
+  process.exit(1);
+}
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof EnvError) fatal(err.message);
+    throw err;
+  }
+
+  // The database handle is created first (lazily connecting), so the backend can listen at once:
+  // /healthz answers while /readyz waits for the database.
+  let db: Database | undefined;
+  const pending: Promise<Database> = config.databaseUrl
+    ? Promise.resolve(
+        createPostgres({
+          connectionString: config.databaseUrl,
+          max: config.dbPoolMax,
+          onError: (err) => backend?.app.log.warn({ error: err.message }, 'database connection error (idle client)'),
+        }),
+      )
+    : createPglite({ dataDir: config.pgliteDataDir });
+
+  // Requests that arrive while PGlite is still starting wait for it.
+  const lazyDb: Database = {
+    get kind() {
+      return db?.kind ?? (config.databaseUrl ? 'postgres' : 'pglite');
+    },
+    query: async (sql, params) => (db ?? (await pending)).query(sql, params),
+    ping: async (ms) => (db ?? (await pending)).ping(ms),
+    withConnection: async (fn) => (db ?? (await pending)).withConnection(fn),
+    close: async () => (await pending.catch(() => undefined))?.close(),
+  };
+
+  let backend: ReturnType<typeof createBackend> | undefined;
+  backend = createBackend({
+    db: lazyDb,
+    jwtSecret: config.jwtSecret,
+    jwtTtlSeconds: config.jwtTtlSeconds,
+    loginRateLimitPerMinute: config.loginRateLimitPerMinute,
+    logLevel: config.logLevel,
+    schemaChecked: !config.databaseUrl,
+  });
+  const { app } = backend;
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    app.log.info({ signal }, 'signal received');
+    // Exit 0 either way: a drain cut short by the timeout is logged, not an error of the process.
+    void backend!.shutdown({ delaySeconds: config.shutdownDelaySeconds, timeoutSeconds: config.shutdownTimeoutSeconds }).then(
+      () => process.exit(0),
+      (err: Error) => {
+        app.log.error({ error: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    fatal(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  }
+  app.log.info({ host: config.host, port: config.port, database: config.databaseUrl ? 'postgres' : config.pgliteDataDir ? 'pglite (file)' : 'pglite (memory)' }, 'listening');
+
+  try {
+    db = await pending;
+    if (db.kind === 'pglite') {
+      const report = await migrate(db, { info: (m, f) => app.log.info(f ?? {}, m), warn: (m, f) => app.log.warn(f ?? {}, m) });
+      app.log.warn(
+        { schemaVersion: report.current, dataDir: config.pgliteDataDir ?? null },
+        'using the embedded PGlite database (development only): set DATABASE_URL for PostgreSQL',
+      );
+    }
+  } catch (err) {
+    if (err instanceof PgliteUnavailableError) fatal(err.message);
+    fatal(`cannot open the database: ${(err as Error).message}`);
+  }
+  backend.markReady();
+  app.log.info('ready');
+}
+
+main().catch((err: Error) => fatal(err.stack ?? err.message));
