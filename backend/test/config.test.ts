@@ -1,0 +1,57 @@
+import { BACKEND, SHUTDOWN } from '@todo/contract';
+import { loadConfig } from '../src/config';
+
+const SECRET = 'a'.repeat(32);
+const noFiles = (p: string): string => {
+  throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+};
+
+describe('loadConfig (environment variables, contract BACKEND_ENV)', () => {
+  it('applies the contract defaults', () => {
+    const c = loadConfig({ JWT_SECRET: SECRET }, noFiles);
+    expect(c).toMatchObject({
+      port: BACKEND.port,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      databaseUrl: undefined,
+      dbPoolMax: 10,
+      jwtSecret: SECRET,
+      jwtTtlSeconds: 3600,
+      loginRateLimitPerMinute: 10,
+      shutdownDelaySeconds: 0,
+      shutdownTimeoutSeconds: SHUTDOWN.drainTimeoutSeconds,
+    });
+    expect(c).not.toHaveProperty('jwtSecretFile');
+  });
+
+  it('names the missing JWT secret clearly', () => {
+    expect(() => loadConfig({}, noFiles)).toThrow(/JWT_SECRET or JWT_SECRET_FILE must be set/);
+  });
+
+  it('reads JWT_SECRET_FILE (without its trailing newline) when JWT_SECRET is unset', () => {
+    const c = loadConfig({ JWT_SECRET_FILE: '/run/secrets/jwt' }, (p) => (p === '/run/secrets/jwt' ? `${SECRET}\n` : noFiles(p)));
+    expect(c.jwtSecret).toBe(SECRET);
+    // JWT_SECRET wins when both are set.
+    expect(loadConfig({ JWT_SECRET: 'b'.repeat(40), JWT_SECRET_FILE: '/run/secrets/jwt' }, noFiles).jwtSecret).toBe('b'.repeat(40));
+  });
+
+  it('reports an unreadable or too short secret file', () => {
+    expect(() => loadConfig({ JWT_SECRET_FILE: '/nope' }, noFiles)).toThrow(/JWT_SECRET_FILE="\/nope" cannot be read: ENOENT/);
+    expect(() => loadConfig({ JWT_SECRET_FILE: '/short' }, () => 'short\n')).toThrow(/fewer than 32 characters/);
+  });
+
+  it('lists every bad variable at once and never echoes a secret', () => {
+    let message = '';
+    try {
+      loadConfig({ JWT_SECRET: 'too-short-secret', PORT: 'eighty', DATABASE_URL: 'mysql://u:hunter2@db/x', LOG_LEVEL: 'loud' }, noFiles);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/PORT="eighty" is invalid: not an integer/);
+    expect(message).toMatch(/LOG_LEVEL="loud" is invalid/);
+    expect(message).toMatch(/DATABASE_URL=<hidden> is invalid: protocol mysql: is not allowed/);
+    expect(message).toMatch(/JWT_SECRET=<hidden> is invalid: shorter than 32 characters/);
+    expect(message).not.toContain('hunter2');
+    expect(message).not.toContain('too-short-secret');
+  });
+});
