@@ -24,10 +24,16 @@ die() { echo "cluster: $*" >&2; echo "cluster: 0 passed, 1 failed"; exit 1; }
 timings=()
 timed() { timings+=("$(printf '%-28s %s' "$1" "$2")"); echo "cluster: $1: $2"; }
 
+node=false
+[ "${TODO_CLUSTER_NODE:-0}" = 1 ] && node=true
+
 # --- 1. prerequisites ------------------------------------------------------------------
 t0=$(now)
 missing=()
-for p in openssl:openssl curl:curl; do
+needs=(openssl:openssl curl:curl)
+$node && needs+=(containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins
+  iptables:iptables conntrack:conntrack ip:iproute2 nsenter:util-linux)
+for p in "${needs[@]}"; do
   command -v "${p%%:*}" >/dev/null || missing+=("${p#*:}")
 done
 if ((${#missing[@]})); then
@@ -43,11 +49,7 @@ timed "prerequisites" "$(since "$t0")"
 
 # --- 2. binaries -----------------------------------------------------------------------
 components=(etcd kube-apiserver)
-node=false
-if [ "${TODO_CLUSTER_NODE:-0}" = 1 ]; then
-  node=true
-  components+=(kube-controller-manager kube-scheduler kubelet kube-proxy)
-fi
+$node && components+=(kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage)
 t0=$(now)
 mkdir -p .logs/cluster
 # nice: other builds share the 2 cores; timeout: a cold build is ~15 min on 2 cores.
@@ -68,29 +70,46 @@ npm run --silent synth >.logs/cluster/synth.log 2>&1 || { cat .logs/cluster/synt
 timed "synth" "$(since "$t0")"
 
 # --- 4. up -> checks -> down -------------------------------------------------------------
-trap 'bash "$T/down.sh" || true' EXIT
+# With a node, everything from here runs in a network namespace of our own: the CNI
+# bridge, pod addresses and kube-proxy's iptables rules never touch the host's network.
+netns=""
+inns() { if [ -n "$netns" ]; then nsenter --net="/run/netns/$netns" "$@"; else "$@"; fi; }
+if $node; then
+  if [ "$(id -u)" = 0 ] && ip netns add "todo-cluster-$$" 2>/tmp/cluster-netns.log; then
+    netns="todo-cluster-$$"
+    ip -n "$netns" link set lo up
+  else
+    echo "cluster: cannot create a network namespace ($(cat /tmp/cluster-netns.log)): node skipped"
+    node=false
+  fi
+fi
+cleanup() {
+  inns bash "$T/down.sh" || true
+  if [ -n "$netns" ]; then ip netns del "$netns" || true; fi
+}
+trap cleanup EXIT
 t0=$(now)
-env_file=$(bash "$T/up.sh" | tail -n 1) || die "the control plane did not start (logs: .logs/cluster/logs/)"
+env_file=$(inns bash "$T/up.sh" | tail -n 1) || die "the control plane did not start (logs: .logs/cluster/logs/)"
 timed "start-up" "$(since "$t0")"
 
 rc=0
 if $node; then
   t0=$(now)
-  if bash "$T/node.sh" "$env_file"; then
+  if inns bash "$T/node.sh" "$env_file"; then
     timed "node start-up" "$(since "$t0")"
   else
-    echo "cluster: node could not start in this environment: node checks skipped (see .logs/cluster/logs/node-*.log)"
-    node=false
+    echo "cluster: the node could not start here: node checks skipped (probe: $(cat .logs/cluster/logs/node-probe.txt 2>/dev/null || echo 'see .logs/cluster/logs/'))"
+    timed "node start-up (failed)" "$(since "$t0")"
   fi
 fi
 
 t0=$(now)
-timeout "${CLUSTER_CHECK_TIMEOUT:-600}" bash "$T/check.sh" "$env_file" | tee .logs/cluster/check.log || rc=$?
+inns timeout "${CLUSTER_CHECK_TIMEOUT:-600}" bash "$T/check.sh" "$env_file" | tee .logs/cluster/check.log || rc=$?
 summary=$(grep -E '^cluster: [0-9]+ passed, [0-9]+ failed' .logs/cluster/check.log | tail -n 1 || true)
 timed "checks" "$(since "$t0")"
 
 t0=$(now)
-bash "$T/down.sh"
+cleanup
 trap - EXIT
 timed "shut-down" "$(since "$t0")"
 

@@ -9,6 +9,7 @@
 #
 # Usage: test/cluster/build.sh [component...]   (default: etcd kube-apiserver)
 #   components: etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy
+#               pause hello mkimage (helpers for node.sh)
 # Prints the bin directory as the last line of stdout; progress goes to stderr.
 set -euo pipefail
 
@@ -27,7 +28,7 @@ k8s_ldflags="-s -w"
 for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
 done
-hash="$( { cat "$mod/go.mod" "$mod/go.sum"; go env GOVERSION; echo "$k8s_ldflags"; } | sha256sum | cut -c1-12)"
+hash="$( { cat "$mod/go.mod" "$mod/go.sum" "$mod"/cmd/*/*.go; go env GOVERSION; echo "$k8s_ldflags"; } | sha256sum | cut -c1-12)"
 bin="$cache/k8s-$version-$hash/bin"
 
 declare -A pkg=(
@@ -37,6 +38,10 @@ declare -A pkg=(
   [kube-scheduler]=k8s.io/kubernetes/cmd/kube-scheduler
   [kubelet]=k8s.io/kubernetes/cmd/kubelet
   [kube-proxy]=k8s.io/kubernetes/cmd/kube-proxy
+  # helpers for the node (node.sh): pod sandbox, test workload, image packer
+  [pause]=./cmd/pause
+  [hello]=./cmd/hello
+  [mkimage]=./cmd/mkimage
 )
 
 components=("$@")

@@ -159,5 +159,12 @@ fi
 # (not deleted: without kube-controller-manager a namespace never finishes terminating;
 # the whole cluster is thrown away by down.sh)
 
+# with a node (test/cluster/node.sh): workloads really run
+if [[ -n "${CLUSTER_NODE:-}" ]]; then
+  source "$CLUSTER_HERE/node-checks.sh"
+  node_checks "$(node "$CLUSTER_HERE/select.mjs" "$dist/${envs[0]}" kinds Namespace |
+    node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).items[0].metadata.name)')"
+fi
+
 echo "cluster: $passed passed, $failed failed"
 ((failed == 0))

@@ -39,12 +39,13 @@ pid_matches() {
   [[ "$exe" == "$2" || "$exe" == "$2 (deleted)" ]]
 }
 
-# stop_recorded: stops every process in $PIDS_FILE, last started first:
-# SIGTERM, then SIGKILL after a grace period.
+# stop_recorded [NAME...]: stops the processes in $PIDS_FILE (all of them, or only
+# those named), last started first: SIGTERM, then SIGKILL after a grace period.
 stop_recorded() {
   [[ -f "$PIDS_FILE" ]] || return 0
-  local name pid bin i
+  local name pid bin i only=" $* "
   while read -r name pid bin; do
+    [[ "$only" == "  " || "$only" == *" $name "* ]] || continue
     pid_matches "$pid" "$bin" || continue
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
@@ -54,7 +55,7 @@ stop_recorded() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done < <(tac "$PIDS_FILE")
-  rm -f "$PIDS_FILE"
+  (($#)) || rm -f "$PIDS_FILE"
 }
 
 # start NAME BINARY ARGS...: starts a component in the background, detached from
