@@ -11,7 +11,7 @@ import { EnvError } from '@todo/contract';
 import { createBackend } from './app';
 import { loadConfig } from './config';
 import { migrate } from './db/migrator';
-import { createPglite, PgliteUnavailableError } from './db/pglite';
+import { createPglite, loadPglite, PgliteUnavailableError } from './db/pglite';
 import { createPostgres } from './db/postgres';
 import type { Database } from './db/types';
 
@@ -29,8 +29,19 @@ async function main() {
     throw err;
   }
 
+  // Without DATABASE_URL, PGlite must be installed (it is not, in the image): say so before listening.
+  let pgliteModule;
+  if (!config.databaseUrl) {
+    try {
+      pgliteModule = await loadPglite();
+    } catch (err) {
+      if (err instanceof PgliteUnavailableError) fatal(err.message);
+      throw err;
+    }
+  }
+
   // The database handle is created first (lazily connecting), so the backend can listen at once:
-  // /healthz answers while /readyz waits for the database.
+  // /healthz answers while /readyz waits for the database (PGlite takes a few seconds to start).
   let db: Database | undefined;
   const pending: Promise<Database> = config.databaseUrl
     ? Promise.resolve(
@@ -40,14 +51,14 @@ async function main() {
           onError: (err) => backend?.app.log.warn({ error: err.message }, 'database connection error (idle client)'),
         }),
       )
-    : createPglite({ dataDir: config.pgliteDataDir });
+    : createPglite({ dataDir: config.pgliteDataDir }, pgliteModule);
 
   // Requests that arrive while PGlite is still starting wait for it.
   const lazyDb: Database = {
     get kind() {
       return db?.kind ?? (config.databaseUrl ? 'postgres' : 'pglite');
     },
-    query: async (sql, params) => (db ?? (await pending)).query(sql, params),
+    query: async (sql, params, opts) => (db ?? (await pending)).query(sql, params, opts),
     ping: async (ms) => (db ?? (await pending)).ping(ms),
     withConnection: async (fn) => (db ?? (await pending)).withConnection(fn),
     close: async () => (await pending.catch(() => undefined))?.close(),
@@ -95,7 +106,6 @@ async function main() {
       );
     }
   } catch (err) {
-    if (err instanceof PgliteUnavailableError) fatal(err.message);
     fatal(`cannot open the database: ${(err as Error).message}`);
   }
   backend.markReady();

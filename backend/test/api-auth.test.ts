@@ -90,6 +90,8 @@ describe('log-in, me, log-out', () => {
     expect(after.status).toBe(401);
     expect(after.body.message).toMatch(/session has ended/);
     expect((await call(backend, 'GET', API_ROUTES.tasks, { token: a.token })).status).toBe(401);
+    expect((await call(backend, 'POST', API_ROUTES.tasks, { token: a.token, body: { title: 'after log-out' } })).status).toBe(401);
+    expect((await call(backend, 'GET', `${API_ROUTES.tasks}?q=log-out`, { token: b.token })).body.total).toBe(0);
     expect((await call(backend, 'POST', API_ROUTES.logout, { token: a.token })).status).toBe(401);
     expect((await call(backend, 'GET', API_ROUTES.me, { token: b.token })).status).toBe(200);
   });

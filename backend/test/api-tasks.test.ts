@@ -48,6 +48,8 @@ describe('task lifecycle', () => {
       updatedAt: t.createdAt,
     });
     expect((await call(backend, 'GET', API_ROUTES.task(t.id), { token })).body).toEqual(t);
+    // The list (JSON built by the database) shows a task exactly as the other routes do.
+    expect((await list('')).items.find((x) => x.id === t.id)).toEqual(t);
 
     const edited = await call(backend, 'PATCH', API_ROUTES.task(t.id), {
       token,
@@ -58,6 +60,7 @@ describe('task lifecycle', () => {
     expect(Date.parse(edited.body.updatedAt)).toBeGreaterThan(Date.parse(t.updatedAt));
 
     const done = (await call(backend, 'PATCH', API_ROUTES.task(t.id), { token, body: { completed: true } })).body as Task;
+    expect((await list('status=completed')).items.find((x) => x.id === t.id)).toEqual(done);
     expect(done.completed).toBe(true);
     expect(Date.parse(done.completedAt!)).toBeGreaterThanOrEqual(Date.parse(t.createdAt));
     expect(done.title).toBe('Water the ferns');

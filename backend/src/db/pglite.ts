@@ -34,9 +34,10 @@ export interface PgliteOptions {
 
 export const DEFAULT_SNAPSHOT_DIR = path.join(os.tmpdir(), 'todo-backend-pglite');
 
-type PgliteModule = typeof import('@electric-sql/pglite');
+export type PgliteModule = typeof import('@electric-sql/pglite');
 
-async function loadModule(): Promise<PgliteModule> {
+/** Loads PGlite, or throws `PgliteUnavailableError` (it is not part of the production image). */
+export async function loadPglite(): Promise<PgliteModule> {
   try {
     return await import('@electric-sql/pglite');
   } catch (err) {
@@ -85,8 +86,8 @@ async function createInMemory(mod: PgliteModule, snapshotDir: string | false): P
   return db;
 }
 
-export async function createPglite(opts: PgliteOptions = {}): Promise<Database> {
-  const mod = await loadModule();
+export async function createPglite(opts: PgliteOptions = {}, loaded?: PgliteModule): Promise<Database> {
+  const mod = loaded ?? (await loadPglite());
   const db = opts.dataDir
     ? await mod.PGlite.create(opts.dataDir)
     : await createInMemory(mod, opts.snapshotDir === undefined ? DEFAULT_SNAPSHOT_DIR : opts.snapshotDir);

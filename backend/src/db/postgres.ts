@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { type Connection, type Database, type QueryResult, withTimeout } from './types';
+import { type Connection, type Database, type QueryOptions, type QueryResult, withTimeout } from './types';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -18,11 +19,26 @@ export function createPostgres(opts: PostgresOptions): Database {
     // A runaway query cannot hold a connection (or a drain) for long.
     statement_timeout: 15_000,
     application_name: 'todo-backend',
+    // Prepared statements (QueryOptions.prepare) are planned once, not at every call: their
+    // parameters (user id, page size, filters) do not change what the best plan is.
+    options: '-c plan_cache_mode=force_generic_plan',
   });
   pool.on('error', (err) => opts.onError?.(err));
 
-  const query = async <R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
-    const res = await pool.query(sql, params as unknown[] | undefined);
+  // Prepared statements are named after their text; pg prepares each once per connection.
+  const names = new Map<string, string>();
+  const nameOf = (sql: string) => {
+    let name = names.get(sql);
+    if (!name) {
+      name = `s_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+      names.set(sql, name);
+    }
+    return name;
+  };
+
+  const query = async <R>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<R>> => {
+    const values = params as unknown[] | undefined;
+    const res = opts?.prepare ? await pool.query({ name: nameOf(sql), text: sql, values }) : await pool.query(sql, values);
     return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
   };
 

@@ -1,0 +1,107 @@
+import { API_ROUTES, type Task, type TaskPage } from '@todo/contract';
+import type { Backend } from '../../src/app';
+import { createPostgres } from '../../src/db/postgres';
+import type { Database } from '../../src/db/types';
+import { call, PASSWORD, signup, testBackend, uniqueEmail } from '../helpers';
+import { DATABASE_URL } from './env';
+
+let db: Database;
+let backend: Backend;
+
+beforeAll(() => {
+  db = createPostgres({ connectionString: DATABASE_URL, max: 10 });
+  backend = testBackend(db, { schemaChecked: false });
+});
+afterAll(async () => {
+  await backend.app.close();
+  await db.close();
+});
+
+const titles = (p: TaskPage) => p.items.map((t) => t.title);
+
+describe('the API on PostgreSQL', () => {
+  it('is ready: the database answers and the schema is migrated', async () => {
+    expect((await call(backend, 'GET', '/readyz')).body).toEqual({ status: 'ready' });
+  });
+
+  it('signs up, logs in, revokes at log-out', async () => {
+    const email = uniqueEmail();
+    const s = await signup(backend, email);
+    expect((await call(backend, 'GET', API_ROUTES.me, { token: s.token })).body.email).toBe(email);
+    const login = await call(backend, 'POST', API_ROUTES.login, { body: { email, password: PASSWORD } });
+    expect(login.status).toBe(200);
+    expect((await call(backend, 'POST', API_ROUTES.login, { body: { email, password: 'nope nope nope' } })).status).toBe(401);
+    expect((await call(backend, 'POST', API_ROUTES.logout, { token: s.token })).status).toBe(204);
+    expect((await call(backend, 'GET', API_ROUTES.me, { token: s.token })).status).toBe(401);
+    expect((await call(backend, 'GET', API_ROUTES.me, { token: login.body.token })).status).toBe(200);
+  });
+
+  it('lets exactly one of many simultaneous sign-ups with one email succeed (the others 409)', async () => {
+    const email = uniqueEmail('race');
+    const results = await Promise.all(Array.from({ length: 8 }, () => call(backend, 'POST', API_ROUTES.signup, { body: { email, password: PASSWORD } })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+  });
+
+  it('stores, searches, filters, sorts and pages tasks exactly as on PGlite', async () => {
+    const { token } = await signup(backend);
+    const make = async (body: object) => (await call(backend, 'POST', API_ROUTES.tasks, { token, body })).body as Task;
+    const milk = await make({ title: 'Buy milk', description: 'Two litres, semi-skimmed', priority: 'high', tags: ['home', 'errands'], dueDate: '2030-01-10' });
+    await make({ title: 'write report', description: 'Quarterly numbers', tags: ['work'], dueDate: '2030-01-20' });
+    await make({ title: 'Call plumber', priority: 'low', tags: ['home'] });
+    await make({ title: 'Renew passport', priority: 'high', tags: ['admin'], dueDate: '2029-12-30' });
+    expect(milk).toMatchObject({ dueDate: '2030-01-10', tags: ['home', 'errands'], priority: 'high' });
+    await call(backend, 'PATCH', API_ROUTES.task(milk.id), { token, body: { completed: true } });
+    const list = async (q: string) => (await call(backend, 'GET', `${API_ROUTES.tasks}?${q}`, { token })).body as TaskPage;
+    expect(titles(await list(''))).toEqual(['Renew passport', 'Call plumber', 'write report', 'Buy milk']);
+    expect(titles(await list('q=SEMI-skimmed'))).toEqual(['Buy milk']);
+    expect(titles(await list('q=errands'))).toEqual(['Buy milk']);
+    expect(titles(await list('status=open&tag=home'))).toEqual(['Call plumber']);
+    expect(titles(await list('sort=dueDate'))).toEqual(['Renew passport', 'Buy milk', 'write report', 'Call plumber']);
+    expect(titles(await list('sort=priority'))).toEqual(['Renew passport', 'Buy milk', 'write report', 'Call plumber']);
+    expect(titles(await list('sort=title'))).toEqual(['Buy milk', 'Call plumber', 'Renew passport', 'write report']);
+    expect(titles(await list('dueFrom=2030-01-01&dueTo=2030-01-31&sort=dueDate'))).toEqual(['Buy milk', 'write report']);
+    const p2 = await list('pageSize=3&page=2');
+    expect([titles(p2), p2.total]).toEqual([['Buy milk'], 4]);
+    expect(await list('pageSize=3&page=5')).toEqual({ items: [], total: 4, page: 5, pageSize: 3 });
+    const done = (await call(backend, 'GET', API_ROUTES.task(milk.id), { token })).body as Task;
+    expect(done.completed).toBe(true);
+    expect(Date.parse(done.completedAt!)).not.toBeNaN();
+  });
+
+  it('keeps users apart (404 for another user’s task)', async () => {
+    const a = await signup(backend);
+    const b = await signup(backend);
+    const t = (await call(backend, 'POST', API_ROUTES.tasks, { token: a.token, body: { title: 'mine' } })).body as Task;
+    for (const method of ['GET', 'PATCH', 'DELETE']) {
+      const res = await call(backend, method, API_ROUTES.task(t.id), { token: b.token, body: method === 'PATCH' ? { title: 'yours' } : undefined });
+      expect(res.status).toBe(404);
+    }
+    expect(((await call(backend, 'GET', API_ROUTES.tasks, { token: b.token })).body as TaskPage).total).toBe(0);
+    expect(((await call(backend, 'GET', API_ROUTES.task(t.id), { token: a.token })).body as Task).title).toBe('mine');
+  });
+
+  it('handles many concurrent writes of one user without losing any', async () => {
+    const { token } = await signup(backend);
+    const created = await Promise.all(Array.from({ length: 40 }, (_, i) => call(backend, 'POST', API_ROUTES.tasks, { token, body: { title: `task ${i}` } })));
+    expect(created.every((r) => r.status === 201)).toBe(true);
+    const page = (await call(backend, 'GET', `${API_ROUTES.tasks}?pageSize=100`, { token })).body as TaskPage;
+    expect(page.total).toBe(40);
+    expect(new Set(page.items.map((t) => t.title)).size).toBe(40);
+  });
+
+  it('answers 503 from /readyz for a database that is not migrated', async () => {
+    const { freshDatabase } = await import('./env');
+    const fresh = await freshDatabase();
+    const db2 = createPostgres({ connectionString: fresh.url, max: 2 });
+    const b2 = testBackend(db2, { schemaChecked: false });
+    try {
+      const res = await call(b2, 'GET', '/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body.status).toBe('database schema is not migrated');
+    } finally {
+      await b2.app.close();
+      await db2.close();
+      await fresh.drop();
+    }
+  });
+});

@@ -1,0 +1,105 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { MIGRATIONS, LATEST_VERSION } from '../../src/db/migrations';
+import { migrateConnection } from '../../src/db/migrator';
+import type { Connection } from '../../src/db/types';
+import { freshDatabase, migrateJs, runNode, serverJs } from './env';
+
+const asConnection = (c: pg.Client): Connection => ({
+  query: async (sql, params) => {
+    const r = await c.query(sql, params as unknown[]);
+    return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+  },
+  exec: async (sql) => {
+    await c.query(sql);
+  },
+});
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('migrations on PostgreSQL', () => {
+  it('node dist/migrate.js: five at once apply each migration exactly once, and all exit 0', async () => {
+    const db = await freshDatabase();
+    try {
+      const runs = await Promise.all(Array.from({ length: 5 }, () => runNode(migrateJs, { DATABASE_URL: db.url })));
+      for (const r of runs) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const logs = runs.map((r) => r.stdout).join('');
+      expect(logs.match(/"msg":"migrations: applied"/g)).toHaveLength(MIGRATIONS.length);
+      expect(logs.match(/the schema is up to date/g)).toHaveLength(4);
+      const rows = await withClient(db.url, async (c) => (await c.query('select version from schema_migrations order by version')).rows);
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      // And once more: nothing to do.
+      const again = await runNode(migrateJs, { DATABASE_URL: db.url });
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('the schema is up to date');
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a failing migration rolls back entirely, releases the lock, and the next run applies it', async () => {
+    const db = await freshDatabase();
+    try {
+      const broken = [...MIGRATIONS, { version: LATEST_VERSION + 1, name: 'broken', sql: 'create table half_done (id int); select * from no_such_table;' }];
+      await withClient(db.url, async (c) => {
+        await expect(migrateConnection(asConnection(c), undefined, broken)).rejects.toThrow(/migration 2 \(broken\) failed: relation "no_such_table" does not exist/);
+        const { rows } = await c.query("select to_regclass('half_done') as t, (select max(version) from schema_migrations) as v");
+        expect(rows[0]).toEqual({ t: null, v: LATEST_VERSION });
+      });
+      // The lock was released: another session migrates at once.
+      const fixed = [...MIGRATIONS, { version: LATEST_VERSION + 1, name: 'fixed', sql: 'create table half_done (id int);' }];
+      const report = await withClient(db.url, (c) => migrateConnection(asConnection(c), undefined, fixed));
+      expect(report.applied.map((a) => a.name)).toEqual(['fixed']);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('fails with exit code 1 and a clear message without DATABASE_URL or with a wrong password', async () => {
+    const none = await runNode(migrateJs, {});
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^migrate: DATABASE_URL is required/);
+    const db = await freshDatabase();
+    try {
+      const url = new URL(db.url);
+      url.password = 'wrong-password';
+      const wrong = await runNode(migrateJs, { DATABASE_URL: url.toString() });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/^migrate: failed: password authentication failed for user .* \(28P01\)/);
+      expect(wrong.stderr + wrong.stdout).not.toContain('wrong-password');
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('the built server', () => {
+  // (Port 1 is never bound: the server stops before it listens.)
+  it('without DATABASE_URL and without PGlite installed (as in the image), exits 1 saying DATABASE_URL is required', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'backend-image-like-'));
+    try {
+      copyFileSync(serverJs, path.join(dir, 'server.js'));
+      const r = await runNode(path.join(dir, 'server.js'), { JWT_SECRET: 'x'.repeat(32), PORT: '1', HOST: '127.0.0.1' }, dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/DATABASE_URL is required/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a JWT secret, exits 1 naming the variables', async () => {
+    const r = await runNode(serverJs, { DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^backend: invalid configuration:\n {2}- JWT_SECRET or JWT_SECRET_FILE must be set/);
+  });
+});
