@@ -20,8 +20,12 @@ if alive containerd; then
   done | sort -u)"
   tasks="$(ctr_k8s tasks ls -q 2>/dev/null || true)"
   for t in $tasks; do ctr_k8s tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true; done
-  for t in $tasks; do
-    for i in $(seq 1 20); do ctr_k8s tasks delete -f "$t" >/dev/null 2>&1 && break; sleep 0.25; done
+  # containerd's CRI plugin deletes exited tasks itself; delete what is left (10 s at most)
+  for i in $(seq 1 40); do
+    left="$(ctr_k8s tasks ls -q 2>/dev/null || true)"
+    [[ -z "$left" ]] && break
+    for t in $left; do ctr_k8s tasks delete -f "$t" >/dev/null 2>&1 || true; done
+    sleep 0.25
   done
   for c in $(ctr_k8s containers ls -q 2>/dev/null || true); do ctr_k8s containers delete "$c" >/dev/null 2>&1 || true; done
   [[ -n "$tasks" ]] && log "removed $(wc -w <<<"$tasks") containers"
