@@ -140,7 +140,9 @@ it('drains on SIGTERM: readiness 503 at once, in-flight request completes, new c
   expect(JSON.parse(reply.body).title).toBe('Sent across the shutdown');
   expect(reply.connection).toBe('close');
 
-  const exit = await Promise.race([exited, sleep(SHUTDOWN.terminationGracePeriodSeconds * 1000).then(() => null)]);
+  let timer: NodeJS.Timeout | undefined;
+  const exit = await Promise.race([exited, new Promise<null>((r) => (timer = setTimeout(() => r(null), SHUTDOWN.terminationGracePeriodSeconds * 1000)))]);
+  clearTimeout(timer);
   expect(exit).not.toBeNull();
   expect(exit!.code).toBe(0);
   const took = exit!.at - sigtermAt;
