@@ -118,7 +118,7 @@ function row({ name, result }) {
   const bad = result.errors + result.timeouts + result.non2xx;
   if (result.requests.total === 0) problems.push(`${name}: no request completed`);
   if (bad > 0) problems.push(`${name}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`);
-  return `  ${name.padEnd(44)} ${rps.toFixed(0).padStart(8)} req/s   p50 ${String(result.latency.p50).padStart(4)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   (${result.requests.total} requests${bad ? `, ${bad} failed` : ''})`;
+  return `  ${name.padEnd(50)} ${rps.toFixed(0).padStart(8)} req/s   p50 ${String(result.latency.p50).padStart(4)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   (${result.requests.total} requests${bad ? `, ${bad} failed` : ''})`;
 }
 
 async function main() {
@@ -157,7 +157,7 @@ async function main() {
 
   // 3. the bare server: the same JSON bytes as the list, constant.
   const barePort = await freePort();
-  const bareSrc = `const body = Buffer.from(process.env.BODY); require('node:http').createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length }); res.end(body); }).listen(${barePort}, '127.0.0.1', () => console.error('bare server ready'));`;
+  const bareSrc = `const body = Buffer.from(process.env.BODY); require('node:http').createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length }); res.end(body); }).listen(${barePort}, '127.0.0.1');`;
   const bare = spawnNode(['-e', bareSrc], { BODY: listed.body });
   for (let i = 0; (await request(barePort, 'GET', '/').then((r) => r.status, () => 0)) !== 200; i++) {
     if (i > 200) throw new Error('the bare server did not start');

@@ -28,7 +28,6 @@ const result = await build({
   legalComments: 'none',
   minifySyntax: true,
   minifyWhitespace: true,
-  keepNames: true,
   metafile: true,
   logLevel: 'warning',
 });
