@@ -9,7 +9,7 @@
 #
 # Usage: test/cluster/build.sh [component...]   (default: etcd kube-apiserver)
 #   components: etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy
-#               pause hello mkimage (helpers for node.sh)
+#               pause hello mkimage (helpers for node.sh), coredns (test/cluster/coredns)
 # Prints the bin directory as the last line of stdout; progress goes to stderr.
 set -euo pipefail
 
@@ -28,7 +28,7 @@ k8s_ldflags="-s -w"
 for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
 done
-hash="$( { cat "$mod/go.mod" "$mod/go.sum" "$mod"/cmd/*/*.go; go env GOVERSION; echo "$k8s_ldflags"; } | sha256sum | cut -c1-12)"
+hash="$( { cat "$mod/go.mod" "$mod/go.sum" "$mod"/cmd/*/*.go "$here"/coredns/go.*; go env GOVERSION; echo "$k8s_ldflags"; } | sha256sum | cut -c1-12)"
 bin="$cache/k8s-$version-$hash/bin"
 
 declare -A pkg=(
@@ -42,6 +42,8 @@ declare -A pkg=(
   [pause]=./cmd/pause
   [hello]=./cmd/hello
   [mkimage]=./cmd/mkimage
+  # cluster DNS for the node, from its own module (test/cluster/coredns)
+  [coredns]=github.com/coredns/coredns
 )
 
 components=("$@")
@@ -54,15 +56,16 @@ mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
 for c in "${components[@]}"; do
   [[ -n "${pkg[$c]:-}" ]] || { echo "build: unknown component '$c' (known: ${!pkg[*]})" >&2; exit 2; }
   if [[ -x "$bin/$c" ]]; then
-    echo "build: $c $version: cached ($bin/$c)" >&2
+    echo "build: $c: cached ($bin/$c)" >&2
     continue
   fi
-  echo "build: $c $version: compiling ${pkg[$c]} (minutes with a cold Go build cache)..." >&2
+  echo "build: $c: compiling ${pkg[$c]} (minutes with a cold Go build cache)..." >&2
   start=$SECONDS
   # Build next to the target and rename, so an interrupted build never leaves
   # a half-written binary that a later run would take as cached.
   ldflags="-s -w"; [[ "$c" == kube* ]] && ldflags="$k8s_ldflags"
-  (cd "$mod" && go build -trimpath -ldflags="$ldflags" -o "$bin/.$c.tmp" "${pkg[$c]}")
+  dir="$mod"; [[ "$c" == coredns ]] && dir="$here/coredns"
+  (cd "$dir" && go build -trimpath -ldflags="$ldflags" -o "$bin/.$c.tmp" "${pkg[$c]}")
   mv -f "$bin/.$c.tmp" "$bin/$c"
   echo "build: $c: built in $((SECONDS - start))s" >&2
 done

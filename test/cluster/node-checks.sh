@@ -76,6 +76,20 @@ EOF
     fail "node: Service ClusterIP $cip reaches both pods (kube-proxy)" "$o/service.out"
   fi
 
+  # CoreDNS (node.sh) answers for Services, through its own ClusterIP 10.96.0.10
+  if node -e '
+      const r = new (require("dns").promises.Resolver)({ timeout: 2000, tries: 3 });
+      r.setServers(["10.96.0.10"]);
+      (async () => {
+        for (const n of process.argv.slice(1)) console.log(n, (await r.resolve4(n)).join(","));
+      })().catch((e) => { console.error(e.message); process.exit(1); });'       kubernetes.default.svc.cluster.local "cluster-test-hello.$ns.svc.cluster.local" >"$o/dns.out" 2>&1 &&
+    grep -qx "kubernetes.default.svc.cluster.local 10.96.0.1" "$o/dns.out" &&
+    grep -qx "cluster-test-hello.$ns.svc.cluster.local $cip" "$o/dns.out"; then
+    pass "node: CoreDNS resolves kubernetes.default and cluster-test-hello.$ns to their ClusterIPs"
+  else
+    fail "node: CoreDNS resolves kubernetes.default and cluster-test-hello.$ns to their ClusterIPs" "$o/dns.out"
+  fi
+
   # negative: enforcement also holds for real pods created by a controller: a
   # Deployment whose pods break `restricted` is accepted (with a warning) but the
   # ReplicaSet controller cannot create its pods.

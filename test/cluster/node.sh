@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Step 2 (optional): turns the control plane of test/cluster/up.sh into a one-node
 # cluster: kube-controller-manager, kube-scheduler, containerd (Debian's, CRI plugin)
-# + runc + CNI bridge/host-local/loopback, kubelet, kube-proxy (iptables mode).
+# + runc + CNI bridge/host-local/loopback, kubelet, kube-proxy (iptables mode), CoreDNS.
 #
 # Must run inside a network namespace of its own (scripts/ci/cluster.sh creates one
 # with TODO_CLUSTER_NODE=1), so the CNI bridge, pod addresses and kube-proxy's
@@ -37,7 +37,7 @@ done
 for p in bridge host-local loopback portmap; do
   [[ -x "/usr/lib/cni/$p" ]] || probe_fail "CNI plugin /usr/lib/cni/$p missing (apt-get install containernetworking-plugins)"
 done
-for c in kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage; do
+for c in kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage coredns; do
   [[ -x "$KUBE_BIN/$c" ]] || probe_fail "$KUBE_BIN/$c missing (test/cluster/build.sh --node)"
 done
 if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
@@ -169,7 +169,9 @@ ctr_k8s() { ctr --address "$sock" --namespace k8s.io "$@"; }
 "$KUBE_BIN/mkimage" -o "$S/images/pause.tar" -name registry.k8s.io/pause:3.10 -user 65535:65535 "$KUBE_BIN/pause" /pause
 "$KUBE_BIN/mkimage" -o "$S/images/hello.tar" -name todo.test/hello:1 -user 65532:65532 "$KUBE_BIN/hello" /hello
 ctr_k8s images import "$S/images/pause.tar" >"$LOG_DIR/node-images.log" 2>&1 &&
-  ctr_k8s images import "$S/images/hello.tar" >>"$LOG_DIR/node-images.log" 2>&1 ||
+  ctr_k8s images import "$S/images/hello.tar" >>"$LOG_DIR/node-images.log" 2>&1 &&
+  "$KUBE_BIN/mkimage" -o "$S/images/coredns.tar" -name todo.test/coredns:1 -user 65532:65532 "$KUBE_BIN/coredns" /coredns &&
+  ctr_k8s images import "$S/images/coredns.tar" >>"$LOG_DIR/node-images.log" 2>&1 ||
   { cat "$LOG_DIR/node-images.log" >&2; die "importing the pause/hello images into containerd failed"; }
 log "images imported: $(ctr_k8s images ls -q | tr '\n' ' ')"
 
@@ -241,6 +243,12 @@ EOF
 start kube-proxy "$KUBE_BIN/kube-proxy" --config="$S/kube-proxy.yaml" --v=2
 wait_for kube-proxy "$timeout_s" curl -fs --max-time 2 "http://127.0.0.1:$proxy_healthz/healthz"
 log "kube-proxy healthy"
+
+# --- CoreDNS ---------------------------------------------------------------------------
+kubectl apply --server-side --field-manager=cluster-test -f "$CLUSTER_HERE/coredns/coredns.yaml" >"$LOG_DIR/node-coredns.log" 2>&1 &&
+  kubectl -n kube-system rollout status deployment/coredns --timeout="${timeout_s}s" >>"$LOG_DIR/node-coredns.log" 2>&1 ||
+  { tail -n 20 "$LOG_DIR/node-coredns.log" >&2; die "CoreDNS did not become ready (log: $LOG_DIR/node-coredns.log)"; }
+log "CoreDNS ready at 10.96.0.10"
 
 cat >>"$env_file" <<EOF
 export CLUSTER_NODE="$node_name"

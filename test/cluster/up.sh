@@ -9,6 +9,9 @@
 #   TODO_CLUSTER_DIR  run directory (default: .logs/cluster); state/ is removed by
 #                     down.sh, logs/ is kept
 #   CLUSTER_READY_TIMEOUT  seconds to wait for each component (default 180)
+#   CLUSTER_BIND_ADDRESS, CLUSTER_ADVERTISE_ADDRESS  the apiserver's (default 127.0.0.1);
+#                     only node mode changes them, inside its own network namespace, so
+#                     that pods reach the apiserver through the `kubernetes` Service
 #
 # On success prints, as its last stdout line, the path of an env file to source
 # (KUBECONFIG, CLUSTER_SERVER, ...). On any failure stops what it started,
@@ -17,6 +20,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 timeout_s="${CLUSTER_READY_TIMEOUT:-180}"
+bind_address="${CLUSTER_BIND_ADDRESS:-127.0.0.1}"
+advertise_address="${CLUSTER_ADVERTISE_ADDRESS:-127.0.0.1}"
+san_extra=""; [[ "$advertise_address" != 127.0.0.1 ]] && san_extra="IP:$advertise_address,"
 
 if [[ -f "$PIDS_FILE" ]]; then
   while read -r name pid bin; do
@@ -92,7 +98,7 @@ pki="$STATE_DIR/pki"
     rm -f "$1.csr" "$1.ext"
   }
   sign apiserver "/CN=kube-apiserver" \
-    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.96.0.1,${san_extra}DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   sign admin "/O=system:masters/CN=cluster-test-admin" \
     "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth"
   # The apiserver's client identity towards kubelets (used when a node runs).
@@ -127,7 +133,7 @@ log "etcd healthy after $((SECONDS - t0))s"
 server="https://127.0.0.1:$apiserver_port"
 log "starting kube-apiserver on $server"
 start kube-apiserver "$apiserver" \
-  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
+  --bind-address="$bind_address" --advertise-address="$advertise_address" --secure-port="$apiserver_port" \
   --cert-dir="$STATE_DIR/apiserver" \
   --etcd-servers="$etcd_url" \
   --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
