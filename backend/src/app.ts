@@ -12,10 +12,12 @@ import { burnVerification, DEFAULT_SCRYPT, hashPassword, type ScryptParams, veri
 import { createRateLimiter } from './auth/rate-limit';
 import { schemaVersion } from './db/migrator';
 import { LATEST_VERSION } from './db/migrations';
-import { createStore, type ListParams, SESSION_INVALID } from './db/store';
+import { createVersionChecker } from './db/version-batch';
+import { createStore, type ListParams, searchWords, SESSION_INVALID } from './db/store';
 import type { Database } from './db/types';
 import { withTimeout } from './db/types';
 import { apiError, errorHandler, HttpError, schemaErrorFormatter } from './errors';
+import { type CachedPage, LIST_CACHE_DEFAULT_BYTES, ListCache, pageEtag } from './list-cache';
 import { loggerOptions } from './logger';
 import { createMetrics } from './metrics';
 import { openApiDocument, type RouteDoc, toRouteDoc } from './openapi';
@@ -49,6 +51,8 @@ export interface BackendOptions {
   readinessTimeoutMs?: number;
   /** The database is migrated to this release's schema already (skips the check in /readyz). */
   schemaChecked?: boolean;
+  /** Memory budget of the task-page cache (src/list-cache.ts), bytes; 0 disables it. */
+  listCacheBytes?: number;
 }
 
 export interface Backend {
@@ -128,6 +132,20 @@ function validatorFactory() {
   };
 }
 
+/** The list cache's key: the user and every parameter that shapes the page, normalised. */
+function listKey(userId: string, p: ListParams): string {
+  return [userId, searchWords(p.q ?? '').join(' '), p.status, p.priority ?? '', p.tag ?? '', p.dueFrom ?? '', p.dueTo ?? '', p.sort, p.order, p.page, p.pageSize].join('\n');
+}
+
+/** If-None-Match (a list of entity tags, weak or strong, or `*`) names `etag`. */
+function etagMatches(header: string, etag: string): boolean {
+  for (const part of header.split(',')) {
+    const t = part.trim();
+    if (t === '*' || t === etag || (t.startsWith('W/') && t.slice(2) === etag)) return true;
+  }
+  return false;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const UNAUTHORIZED = 'Your session has ended or is not valid. Please log in again.';
 
@@ -138,6 +156,8 @@ export function createBackend(opts: BackendOptions): Backend {
   const limiter = createRateLimiter(opts.loginRateLimitPerMinute);
   const scryptParams = opts.scrypt ?? DEFAULT_SCRYPT;
   const metrics = createMetrics();
+  const listCache = new ListCache(opts.listCacheBytes ?? LIST_CACHE_DEFAULT_BYTES);
+  const versions = createVersionChecker(db);
   const readinessTimeoutMs = opts.readinessTimeoutMs ?? 1000;
   let schemaOk = opts.schemaChecked ?? false;
   let phase: Phase = 'starting';
@@ -214,6 +234,7 @@ export function createBackend(opts: BackendOptions): Backend {
   });
   const sessionInvalid = () => new HttpError(401, UNAUTHORIZED, { 'www-authenticate': 'Bearer' });
   const json = (reply: FastifyReply, status: number, text: string) => reply.code(status).type('application/json; charset=utf-8').send(text);
+  const sendPage = (reply: FastifyReply, page: CachedPage) => reply.code(200).header('etag', page.etag).type('application/json; charset=utf-8').send(page.body);
 
   function rateLimit(request: FastifyRequest) {
     const retryAfter = limiter.hit(request.ip);
@@ -339,7 +360,7 @@ export function createBackend(opts: BackendOptions): Backend {
         tags: ['tasks'],
         security: bearer,
         querystring: TaskQuerySchema,
-        response: { 200: TaskPageSchema, ...errors(400, 401) },
+        response: { 200: TaskPageSchema, 304: { type: 'null', description: 'Not modified: If-None-Match names the current ETag' }, ...errors(400, 401) },
       },
     },
     async (request, reply) => {
@@ -357,10 +378,27 @@ export function createBackend(opts: BackendOptions): Backend {
         page: q.page ?? 1,
         pageSize: q.pageSize ?? LIMITS.pageSizeDefault,
       };
-      // JSON text from the database, sent as it is (the shape of TaskPageSchema; see src/db/store.ts).
-      const page = await store.listTasksJson(request.claims!.sub, request.claims!.jti, params);
+      // JSON text from the database, sent as it is (the shape of TaskPageSchema; see src/db/store.ts),
+      // or the same bytes from the list cache when the user's tasks_version says they are still exact.
+      const { sub, jti } = request.claims!;
+      const key = listKey(sub, params);
+      const cached = listCache.get(key);
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (cached || ifNoneMatch) {
+        const version = await versions.check(sub, jti);
+        if (version === SESSION_INVALID) throw sessionInvalid();
+        if (ifNoneMatch && etagMatches(ifNoneMatch, cached?.version === version ? cached.etag : pageEtag(key, version))) {
+          return reply.code(304).header('etag', cached?.version === version ? cached.etag : pageEtag(key, version)).send();
+        }
+        if (cached?.version === version) {
+          listCache.hits++;
+          return sendPage(reply, cached);
+        }
+      }
+      listCache.misses++;
+      const page = await store.listTasksJson(sub, jti, params);
       if (page === SESSION_INVALID) throw sessionInvalid();
-      return json(reply, 200, page);
+      return sendPage(reply, listCache.set(key, page.version, Buffer.from(page.json)));
     },
   );
 

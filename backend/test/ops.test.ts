@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { API_ROUTES, BACKEND } from '@todo/contract';
 import { createTokenSigner } from '../src/auth/jwt';
+import { LATEST_VERSION } from '../src/db/migrations';
 import { call, SECRET, testBackend } from './helpers';
 import { stubDatabase } from './stub-db';
 
@@ -43,7 +44,9 @@ describe('probes', () => {
     const res = await call(backend, 'GET', BACKEND.readinessPath);
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ status: 'database schema is not migrated', version: 0 });
-    version = 1;
+    version = LATEST_VERSION - 1;
+    expect((await call(backend, 'GET', BACKEND.readinessPath)).body).toMatchObject({ status: 'database schema is not migrated', version: LATEST_VERSION - 1 });
+    version = LATEST_VERSION;
     expect((await call(backend, 'GET', BACKEND.readinessPath)).status).toBe(200);
   });
 

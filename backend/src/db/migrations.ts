@@ -50,6 +50,32 @@ export const MIGRATIONS: readonly Migration[] = [
       create index revoked_tokens_expires_idx on revoked_tokens (expires_at);
     `,
   },
+  {
+    version: 2,
+    name: 'users.tasks_version, bumped by every task write',
+    // The list cache (src/list-cache.ts) keys a user's pages by this counter and checks it on every
+    // request. A trigger (not the application) bumps it, in the same transaction as the write, so
+    // every writer is covered: this release, the previous one during a rolling update, psql.
+    // (TRUNCATE fires no row trigger: never truncate tasks under running replicas.)
+    sql: `
+      alter table users add column tasks_version bigint not null default 0;
+
+      create function tasks_bump_version() returns trigger language plpgsql as $$
+      begin
+        if tg_op <> 'INSERT' then
+          update users set tasks_version = tasks_version + 1 where id = old.user_id;
+        end if;
+        if tg_op <> 'DELETE' and (tg_op = 'INSERT' or new.user_id is distinct from old.user_id) then
+          update users set tasks_version = tasks_version + 1 where id = new.user_id;
+        end if;
+        return null;
+      end
+      $$;
+
+      create trigger tasks_bump_version after insert or update or delete on tasks
+        for each row execute function tasks_bump_version();
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -34,6 +34,20 @@ export const TASK_JSON = `json_build_object(
 const SESSION_OK = (jtiParam: string) =>
   `exists (select 1 from users u where u.id = $1 and not exists (select 1 from revoked_tokens r where r.jti = ${jtiParam}))`;
 
+/**
+ * The user's `tasks_version` as text when user $1 exists and token `jtiParam` is not revoked, else
+ * null: the session check and the list cache's version in one expression (one snapshot with the
+ * rest of the statement).
+ */
+const SESSION_VERSION = (jtiParam: string) =>
+  `(select u.tasks_version::text from users u where u.id = $1 and not exists (select 1 from revoked_tokens r where r.jti = ${jtiParam}))`;
+
+/** A page of tasks as JSON text (`TaskPage`), and the `tasks_version` it was read at. */
+export interface ListPage {
+  version: string;
+  json: string;
+}
+
 export interface ListParams {
   q?: string;
   status: TaskStatus;
@@ -142,7 +156,7 @@ export function createStore(db: Queryable) {
      * One page of tasks as JSON text (`TaskPage`), in one statement that also checks the session
      * (user $1, token `jti`).
      */
-    async listTasksJson(userId: string, jti: string, p: ListParams): Promise<string | typeof SESSION_INVALID> {
+    async listTasksJson(userId: string, jti: string, p: ListParams): Promise<ListPage | typeof SESSION_INVALID> {
       const params: unknown[] = [userId, jti];
       const arg = (v: unknown) => {
         params.push(v);
@@ -184,8 +198,8 @@ export function createStore(db: Queryable) {
       }
       const limit = arg(p.pageSize);
       const offset = arg((p.page - 1) * p.pageSize);
-      const { rows } = await db.query<{ ok: boolean; items: string; total: number }>(
-        `select ${SESSION_OK('$2')} as ok,
+      const { rows } = await db.query<{ version: string | null; items: string; total: number }>(
+        `select ${SESSION_VERSION('$2')} as version,
            coalesce((select json_agg(${TASK_JSON} order by ${orderBy})
                      from (select * from tasks where ${whereSql} order by ${orderBy} limit ${limit} offset ${offset}) page), '[]')::text as items,
            (select count(*) from tasks where ${whereSql})::int as total`,
@@ -194,8 +208,19 @@ export function createStore(db: Queryable) {
         words.length === 0 ? PREPARED : undefined,
       );
       const row = rows[0]!;
-      if (!row.ok) return SESSION_INVALID;
-      return `{"items":${row.items},"total":${Number(row.total)},"page":${p.page},"pageSize":${p.pageSize}}`;
+      if (row.version === null) return SESSION_INVALID;
+      return { version: String(row.version), json: `{"items":${row.items},"total":${Number(row.total)},"page":${p.page},"pageSize":${p.pageSize}}` };
+    },
+
+    /**
+     * The user's `tasks_version` (bumped by a trigger in the same transaction as every task write)
+     * if the session (user $1, token `jti`) is valid: the one cheap statement that decides whether a
+     * cached page is still exact.
+     */
+    async tasksVersion(userId: string, jti: string): Promise<string | typeof SESSION_INVALID> {
+      const { rows } = await db.query<{ version: string | null }>(`select ${SESSION_VERSION('$2')} as version`, [userId, jti], PREPARED);
+      const v = rows[0]?.version;
+      return v === null || v === undefined ? SESSION_INVALID : String(v);
     },
   };
 }
