@@ -89,6 +89,36 @@ describe('the API on PostgreSQL', () => {
     expect(new Set(page.items.map((t) => t.title)).size).toBe(40);
   });
 
+  it('two replicas (two pools) with list caches: writes and log-outs through one are seen at once by the other', async () => {
+    const db2 = createPostgres({ connectionString: DATABASE_URL, max: 4 });
+    const replica = testBackend(db2, { schemaChecked: false });
+    try {
+      const { token } = await signup(backend);
+      const listOn = async (b: Backend, q = '') => call(b, 'GET', `${API_ROUTES.tasks}?${q}`, { token });
+      const t = (await call(backend, 'POST', API_ROUTES.tasks, { token, body: { title: 'first' } })).body as Task;
+      expect(titles((await listOn(replica)).body)).toEqual(['first']);
+      expect(titles((await listOn(replica)).body)).toEqual(['first']); // cached
+      await call(backend, 'POST', API_ROUTES.tasks, { token, body: { title: 'second' } });
+      expect(titles((await listOn(replica)).body)).toEqual(['second', 'first']);
+      await call(backend, 'PATCH', API_ROUTES.task(t.id), { token, body: { completed: true } });
+      expect(titles((await listOn(replica, 'status=completed')).body)).toEqual(['first']);
+      expect(titles((await listOn(replica, 'status=open')).body)).toEqual(['second']);
+      await call(backend, 'DELETE', API_ROUTES.task(t.id), { token });
+      expect(titles((await listOn(replica)).body)).toEqual(['second']);
+      // Concurrent lists on one replica while writes land on the other: never an older page after a newer one.
+      for (let i = 0; i < 5; i++) {
+        await call(backend, 'POST', API_ROUTES.tasks, { token, body: { title: `w${i}` } });
+        const pages = await Promise.all(Array.from({ length: 10 }, () => listOn(replica)));
+        expect(pages.map((p) => (p.body as TaskPage).total)).toEqual(Array(10).fill(i + 2));
+      }
+      expect((await call(backend, 'POST', API_ROUTES.logout, { token })).status).toBe(204);
+      expect((await listOn(replica)).status).toBe(401);
+    } finally {
+      await replica.app.close();
+      await db2.close();
+    }
+  });
+
   it('answers 503 from /readyz for a database that is not migrated', async () => {
     const { freshDatabase } = await import('./env');
     const fresh = await freshDatabase();
