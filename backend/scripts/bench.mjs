@@ -7,7 +7,8 @@
 // Prints req/s, p50 and p99 latency for each. Goals (printed, not enforced): start-to-ready < 1 s,
 // list >= 1/3 of the bare server's req/s. Exits non-zero only if a run did not work at all
 // (no requests, errors, or non-2xx answers).
-// Env: DATABASE_URL (required), BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 20).
+// Env: DATABASE_URL (required), BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 20),
+// BENCH_LOG_LEVEL (the backend's LOG_LEVEL, default warn; production's default is info).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -22,6 +23,7 @@ const serverJs = path.join(root, 'dist/server.js');
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const READY_GOAL_MS = 1000;
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 if (!process.env.DATABASE_URL) {
   console.error('bench: DATABASE_URL is required (a migrated PostgreSQL database); scripts/ci/backend.sh sets it');
   process.exit(2);
@@ -87,7 +89,7 @@ async function stop(child) {
 const backendEnv = (port) => ({
   PORT: String(port),
   HOST: '127.0.0.1',
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: LOG_LEVEL,
   JWT_SECRET: randomBytes(32).toString('hex'),
   LOGIN_RATE_LIMIT_PER_MINUTE: '10000',
   DB_POOL_MAX: '10',
@@ -122,7 +124,7 @@ function row({ name, result }) {
 }
 
 async function main() {
-  console.log(`bench: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, node ${process.version}; autocannon ${CONNECTIONS} connections × ${DURATION} s per run, from this process`);
+  console.log(`bench: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, node ${process.version}; autocannon ${CONNECTIONS} connections × ${DURATION} s per run, from this process; backend LOG_LEVEL=${LOG_LEVEL}`);
 
   // 1. start-to-ready
   const times = [];
