@@ -212,16 +212,6 @@ export function createStore(db: Queryable) {
       return { version: String(row.version), json: `{"items":${row.items},"total":${Number(row.total)},"page":${p.page},"pageSize":${p.pageSize}}` };
     },
 
-    /**
-     * The user's `tasks_version` (bumped by a trigger in the same transaction as every task write)
-     * if the session (user $1, token `jti`) is valid: the one cheap statement that decides whether a
-     * cached page is still exact.
-     */
-    async tasksVersion(userId: string, jti: string): Promise<string | typeof SESSION_INVALID> {
-      const { rows } = await db.query<{ version: string | null }>(`select ${SESSION_VERSION('$2')} as version`, [userId, jti], PREPARED);
-      const v = rows[0]?.version;
-      return v === null || v === undefined ? SESSION_INVALID : String(v);
-    },
   };
 }
 
