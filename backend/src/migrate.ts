@@ -8,7 +8,7 @@
 import { BACKEND_ENV, EnvError, loadEnv } from '@todo/contract';
 import pg from 'pg';
 import { migrateConnection } from './db/migrator';
-import type { Connection } from './db/types';
+import { connectionOf } from './db/postgres';
 
 const CONNECT_DEADLINE_MS = 60_000;
 /** Worth retrying: the server is not (yet) reachable or still starting up. */
@@ -63,15 +63,7 @@ async function main() {
   const t0 = Date.now();
   const client = await connect(env.databaseUrl);
   try {
-    const conn: Connection = {
-      async query<R>(sql: string, params?: readonly unknown[]) {
-        const res = await client.query(sql, params as unknown[] | undefined);
-        return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
-      },
-      async exec(sql) {
-        await client.query(sql);
-      },
-    };
+    const conn = connectionOf(client);
     const report = await migrateConnection(conn, { info: (m, f) => log('info', m, f), warn: (m, f) => log('warn', m, f) });
     log('info', report.applied.length ? `migrations: ${report.applied.length} applied` : 'migrations: the schema is up to date', {
       schemaVersion: report.current,

@@ -10,6 +10,19 @@ export interface PostgresOptions {
 }
 
 /** A `pg` pool. Connections are opened lazily: constructing it never fails on an unreachable server. */
+/** One pg client (pooled or not) as the `Connection` the migrator and the stores use. */
+export function connectionOf(client: pg.ClientBase): Connection {
+  return {
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      const res = await client.query(sql, params as unknown[] | undefined);
+      return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+  };
+}
+
 export function createPostgres(opts: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
@@ -50,15 +63,7 @@ export function createPostgres(opts: PostgresOptions): Database {
     },
     async withConnection(fn) {
       const client = await pool.connect();
-      const conn: Connection = {
-        async query<R>(sql: string, params?: readonly unknown[]) {
-          const res = await client.query(sql, params as unknown[] | undefined);
-          return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
-        },
-        async exec(sql) {
-          await client.query(sql);
-        },
-      };
+      const conn = connectionOf(client);
       let broken: Error | undefined;
       try {
         return await fn(conn);
