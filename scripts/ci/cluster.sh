@@ -54,7 +54,7 @@ timed "prerequisites" "$(since "$t0")"
 
 # --- 2. binaries -----------------------------------------------------------------------
 components=(etcd kube-apiserver)
-$node && components+=(kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage)
+$node && components+=(kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage coredns)
 t0=$(now)
 mkdir -p .logs/cluster
 # nice: other builds share the 2 cores; timeout: a cold build is ~15 min on 2 cores.

@@ -21,7 +21,7 @@ env_file="${1:-$STATE_DIR/env}"
 source "$env_file"
 timeout_s="${CLUSTER_READY_TIMEOUT:-180}"
 node_name=todo-node
-node_ip=10.200.0.1       # on a dummy interface inside our network namespace only
+node_ip=10.200.0.1       # on a veth pair inside our network namespace only
 pod_cidr=10.244.0.0/24   # on the cni0 bridge inside our network namespace only
 S="$STATE_DIR/node"
 pki="$CLUSTER_PKI"
@@ -38,7 +38,7 @@ for p in bridge host-local loopback portmap; do
   [[ -x "/usr/lib/cni/$p" ]] || probe_fail "CNI plugin /usr/lib/cni/$p missing (apt-get install containernetworking-plugins)"
 done
 for c in kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage coredns; do
-  [[ -x "$KUBE_BIN/$c" ]] || probe_fail "$KUBE_BIN/$c missing (test/cluster/build.sh --node)"
+  [[ -x "$KUBE_BIN/$c" ]] || probe_fail "$KUBE_BIN/$c missing (build it: test/cluster/build.sh $c)"
 done
 if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
   cgroup_mode=v2
