@@ -7,12 +7,13 @@
 #   4. test/cluster/up.sh -> test/cluster/check.sh -> test/cluster/down.sh
 #      (down runs on any exit);
 #   5. optional node (TODO_CLUSTER_NODE=1): controller-manager, scheduler, containerd, kubelet,
-#      kube-proxy, CoreDNS in a network namespace of its own; see test/cluster/node.sh.
+#      kube-proxy, CoreDNS in a network namespace of its own; see test/cluster/node.sh; then
+#      the application deployed with the ops tool (test/cluster/app.sh).
 # Prints the time of each phase and closes with `cluster: N passed, M failed`.
 # Usage: bash scripts/ci/cluster.sh
 # Env: TODO_CACHE (cache root, default ~/.cache/todo-cdk8s), TODO_CLUSTER_NODE=1 (step 2),
 #      CLUSTER_BUILD_TIMEOUT (s, default 2400), CLUSTER_READY_TIMEOUT (s, default 180),
-#      CLUSTER_CHECK_TIMEOUT (s, default 600).
+#      CLUSTER_CHECK_TIMEOUT (s, default 600), CLUSTER_APP_TIMEOUT (s, default 900).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -102,9 +103,11 @@ env_file=$(inns bash "$T/up.sh" | tail -n 1) || die "the control plane did not s
 timed "start-up" "$(since "$t0")"
 
 rc=0
+node_up=false
 if $node; then
   t0=$(now)
   if inns bash "$T/node.sh" "$env_file"; then
+    node_up=true
     timed "node start-up" "$(since "$t0")"
   else
     echo "cluster: the node could not start here: node checks skipped (probe: $(cat .logs/cluster/logs/node-probe.txt 2>/dev/null || echo 'see .logs/cluster/logs/'))"
@@ -116,6 +119,21 @@ t0=$(now)
 inns timeout "${CLUSTER_CHECK_TIMEOUT:-600}" bash "$T/check.sh" "$env_file" | tee .logs/cluster/check.log || rc=$?
 summary=$(grep -E '^cluster: [0-9]+ passed, [0-9]+ failed' .logs/cluster/check.log | tail -n 1 || true)
 timed "checks" "$(since "$t0")"
+
+# With a node: the application itself, deployed by the ops tool (test/cluster/app.sh). It
+# runs in the host's namespace (Docker) and enters ours for kubectl; its counts join the summary.
+if $node_up; then
+  t0=$(now)
+  timeout "${CLUSTER_APP_TIMEOUT:-900}" bash "$T/app.sh" "$env_file" "$netns" | tee .logs/cluster/app.log || rc=1
+  app=$(grep -E '^app: [0-9]+ passed, [0-9]+ failed' .logs/cluster/app.log | tail -n 1 || true)
+  [ -n "$app" ] || app="app: 0 passed, 1 failed"
+  if [ -n "$summary" ]; then
+    summary=$(awk -v a="$app" -v s="$summary" 'BEGIN {
+      split(s, x, /[ ,]+/); split(a, y, /[ ,]+/)
+      printf "cluster: %d passed, %d failed", x[2] + y[2], x[4] + y[4] }')
+  fi
+  timed "app (images, deploy, lifecycle)" "$(since "$t0")"
+fi
 
 t0=$(now)
 cleanup

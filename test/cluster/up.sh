@@ -141,6 +141,7 @@ start kube-apiserver "$apiserver" \
   --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" \
   --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
   --kubelet-certificate-authority="$pki/ca.crt" \
+  --kubelet-preferred-address-types=InternalIP \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$pki/sa.pub" \
   --service-account-signing-key-file="$pki/sa.key" \
@@ -151,6 +152,8 @@ start kube-apiserver "$apiserver" \
   --anonymous-auth=false \
   --profiling=false \
   --v=2
+# --kubelet-preferred-address-types=InternalIP: logs/exec reach the kubelet at its node
+# address (10.200.0.1, in its serving certificate), not its name, which no DNS resolves.
 # --allow-privileged=true: privileged pods are then refused by PodSecurity, not by
 # the apiserver's own validation, so the negative check in check.sh tests PodSecurity.
 curl_admin() {

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Node mode, last phase: the application itself on the one-node cluster of node.sh, deployed
+# with the project's own ops tool (npm run secrets|deploy|status|history|uninstall).
+#
+#   1. the images that dist/dev names (todo-backend:<rev>, todo-frontend:<rev>,
+#      postgres:17.11-trixie) exist in the local Docker engine (started with
+#      scripts/images/ensure-dockerd.sh if none answers, stopped again only if started here;
+#      built as scripts/ci/images.sh builds them when the app images are missing), and are
+#      imported into the node's containerd (docker save | ctr import), where kubelet finds
+#      them under docker.io/library/... (IfNotPresent: nothing is pulled);
+#   2. a hostPath PersistentVolume (no provisioner here), pre-bound to the StatefulSet's
+#      claim, without the release labels (prune and uninstall never see it);
+#   3. secrets -> deploy (PostgreSQL, migrations, rollouts, smoke test) -> status, history
+#      -> deploy again (idempotent: nothing pruned, no pod replaced) -> uninstall (PVC,
+#      Secret and namespace kept; objects without the release labels untouched).
+#
+# Runs in the host's network namespace (Docker, and a build, need it); every kubectl and ops
+# call enters the cluster's namespace (NETNS) with nsenter --net. ctr talks to containerd
+# over its unix socket, which works from either side.
+#
+# Usage: test/cluster/app.sh ENV_FILE [NETNS]
+# Prints one `ok`/`FAIL` line per check and `app: N passed, M failed`; on failure the ops
+# tool's output, pods, descriptions of pods that are not ready and the kubelet/containerd logs.
+# Env: CLUSTER_APP_ROLLOUT_TIMEOUT (ops --timeout, default 180s).
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+env_file="${1:-$STATE_DIR/env}"
+netns="${2:-}"
+[[ -f "$env_file" ]] || die "no running cluster ($env_file missing)"
+# shellcheck disable=SC1090
+source "$env_file"
+[[ -n "${CLUSTER_NODE:-}" && -S "${CLUSTER_CONTAINERD_SOCK:-}" ]] || die "no node (run test/cluster/node.sh first)"
+
+cd "$REPO_ROOT"
+o="$LOG_DIR/checks/app"
+rm -rf "$o"; mkdir -p "$o"
+env=dev
+ns=todo-dev
+rollout_timeout="${CLUSTER_APP_ROLLOUT_TIMEOUT:-180s}"
+passed=0 failed=0
+pass() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
+fail() {
+  failed=$((failed + 1)); printf 'FAIL %s\n' "$1"
+  [[ -n "${2:-}" && -s "$2" ]] && tail -n 60 "$2" | sed 's/^/       /'
+}
+inns() { if [[ -n "$netns" ]]; then nsenter --net="/run/netns/$netns" "$@"; else "$@"; fi; }
+k() { inns kubectl --request-timeout=60s "$@"; }
+ctr_k8s() { ctr --address "$CLUSTER_CONTAINERD_SOCK" --namespace k8s.io "$@"; }
+ops() { # ops COMMAND OUT_FILE [ARGS...]
+  local cmd="$1" out="$2"; shift 2
+  inns env TODO_IMAGE_TAG="$tag" npm run --silent ops -- "$cmd" --env "$env" --context cluster-test \
+    --kubeconfig "$KUBECONFIG" "$@" >"$out" 2>&1
+}
+
+diagnostics() {
+  {
+    echo "--- kubectl get pods -A -o wide"
+    k get pods -A -o wide
+    echo "--- kubectl get pvc,pv -A"
+    k get pvc,pv -A
+    local p
+    for p in $(k get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} {range .status.conditions[?(@.type=="Ready")]}{.status}{end}{"\n"}{end}' | awk '$2 != "True" { print $1 }'); do
+      echo "--- kubectl describe pod $p"
+      k describe pod -n "${p%%/*}" "${p#*/}" | tail -n 40
+    done
+    echo "--- kubectl get events -n $ns"
+    k get events -n "$ns" --sort-by=.lastTimestamp | tail -n 30
+    echo "--- kubelet.log (last 40 lines)"
+    tail -n 40 "$LOG_DIR/kubelet.log"
+    echo "--- containerd.log (last 40 lines)"
+    tail -n 40 "$LOG_DIR/containerd.log"
+  } >"$o/diagnostics.out" 2>&1
+  echo "app: diagnostics (also in $o/diagnostics.out):"
+  sed 's/^/       /' "$o/diagnostics.out"
+}
+
+finish() {
+  ((failed == 0)) || diagnostics
+  [[ -n "$dockerd_started" ]] && scripts/images/ensure-dockerd.sh --stop >>"$o/images.out" 2>&1
+  echo "app: $passed passed, $failed failed"
+  ((failed == 0))
+  exit
+}
+
+# --- 1. images ---------------------------------------------------------------------------
+# The references dist/dev names (cluster.sh synthesized it just before); their tag is the
+# revision the ops tool must synthesize too (TODO_IMAGE_TAG), even if HEAD moves meanwhile.
+mapfile -t images < <(sed -n 's/^ *image: *//p' "$REPO_ROOT/dist/$env"/*.yaml | tr -d '"' | sort -u)
+tag="$(printf '%s\n' "${images[@]}" | sed -n 's/^todo-backend://p' | head -n 1)"
+dockerd_started=""
+if ((${#images[@]} == 0)) || [[ -z "$tag" ]]; then
+  echo "dist/$env names no todo-backend image: ${images[*]:-none}" >"$o/images.out"
+  fail "app: images of dist/$env in containerd" "$o/images.out"
+  finish
+fi
+import_images() {
+  docker info >/dev/null 2>&1 || dockerd_started=1
+  scripts/images/ensure-dockerd.sh || return 1
+  local missing=() i
+  for i in "${images[@]}"; do docker image inspect "$i" >/dev/null 2>&1 || missing+=("$i"); done
+  if ((${#missing[@]})); then
+    echo "missing in Docker: ${missing[*]}: building them as scripts/ci/images.sh does"
+    scripts/images/build-standins.sh all || return 1
+    [[ "$tag" == "$(git rev-parse --short=12 HEAD)" ]] || echo "note: HEAD moved since synth; building $tag from the working tree"
+    scripts/build-images --quiet --npm-install install --base-image node:24-bookworm-slim --tag "$tag" || return 1
+  fi
+  for i in "${images[@]}"; do
+    echo "import $i"
+    docker save "$i" | ctr_k8s images import - || return 1
+  done
+  local have
+  have="$(ctr_k8s images ls -q)"
+  for i in "${images[@]}"; do
+    local ref="docker.io/library/$i" first="${i%%/*}"
+    if [[ "$i" == */* ]]; then
+      if [[ "$first" == *.* || "$first" == *:* || "$first" == localhost ]]; then ref="$i"; else ref="docker.io/$i"; fi
+    fi
+    grep -qxF "$ref" <<<"$have" || { echo "$ref is not in containerd after the import"; return 1; }
+  done
+}
+t0=$SECONDS
+if import_images >"$o/images.out" 2>&1; then
+  pass "app: ${images[*]} imported into the node's containerd ($((SECONDS - t0)) s)"
+else
+  fail "app: images of dist/$env imported into the node's containerd" "$o/images.out"
+  finish
+fi
+
+# --- 2. storage --------------------------------------------------------------------------
+# No provisioner: a hostPath PV pre-bound to the StatefulSet's claim (dist/dev's claim has
+# no storageClassName and no StorageClass exists, so it binds to a class-less PV). No
+# release labels: prune and uninstall never list it. Owned by the postgres uid (fsGroup is
+# not applied to hostPath volumes).
+pv_dir="$STATE_DIR/node/pv/$ns-postgres"
+claim="$(node -e '
+  const { parseAllDocuments } = require("yaml");
+  for (const d of parseAllDocuments(require("fs").readFileSync(process.argv[1], "utf8"))) {
+    const o = d.toJS();
+    if (o?.kind === "StatefulSet") for (const t of o.spec.volumeClaimTemplates ?? []) console.log(`${t.metadata.name}-${o.metadata.name}-0 ${t.spec.resources.requests.storage} ${t.spec.storageClassName ?? ""}`);
+  }' "$REPO_ROOT/dist/$env/20-workloads.k8s.yaml" | head -n 1)"
+read -r claim size storage_class <<<"$claim"
+mkdir -p "$pv_dir" && chown 999:999 "$pv_dir" && chmod 700 "$pv_dir"
+cat >"$o/pv.yaml" <<EOF
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: cluster-test-$ns-postgres
+  labels: { app.kubernetes.io/managed-by: cluster-test }
+spec:
+  capacity: { storage: ${size:-1Gi} }
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: "${storage_class:-}"
+  hostPath: { path: "$pv_dir", type: Directory }
+  claimRef: { namespace: $ns, name: ${claim:-data-todo-postgres-0} }
+EOF
+if [[ -n "$claim" ]] && k apply --server-side --field-manager=cluster-test -f "$o/pv.yaml" >"$o/pv.out" 2>&1; then
+  pass "app: hostPath PersistentVolume for claim $ns/$claim (${size:-1Gi})"
+else
+  echo "claim name from dist/$env: '${claim}'" >>"$o/pv.out"
+  fail "app: hostPath PersistentVolume for the database claim" "$o/pv.out"
+  finish
+fi
+
+# --- 3. the lifecycle ----------------------------------------------------------------------
+# Objects in the namespace without the release labels (node-checks.sh's hello Deployment
+# and Service, when they ran): deploy and uninstall must leave them alone.
+foreign_objects() { k get deployments,services -n "$ns" -o name -l '!app.kubernetes.io/part-of' | grep -v cluster-test-bad | sort | tr '\n' ' '; }
+foreign="$(foreign_objects 2>/dev/null)"
+pods_of() { k get pods -n "$ns" -l app.kubernetes.io/part-of=todo -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.uid}{"\n"}{end}' | sort; }
+
+if ops secrets "$o/secrets.out"; then
+  pass "app: npm run secrets -- --env $env ($(grep -o 'generated: [^;]*' "$o/secrets.out"))"
+else
+  fail "app: npm run secrets -- --env $env" "$o/secrets.out"
+  finish
+fi
+
+t0=$SECONDS
+if ops deploy "$o/deploy-1.out" --timeout "$rollout_timeout" && grep -q '^smoke test passed' "$o/deploy-1.out" &&
+  grep -q 'revision 1 deployed' "$o/deploy-1.out"; then
+  pass "app: npm run deploy -- --env $env: PostgreSQL, migrations, backend, frontend rolled out, smoke test passed ($((SECONDS - t0)) s)"
+else
+  fail "app: npm run deploy -- --env $env" "$o/deploy-1.out"
+  finish
+fi
+
+# what the deploy proves, checked independently of the tool's own output
+{
+  k get pvc -n "$ns" "$claim" -o jsonpath='{.status.phase} {.spec.volumeName}{"\n"}'
+  k get pods -n "$ns" -l app.kubernetes.io/component=backend -o jsonpath='{range .items[*].status.initContainerStatuses[*]}{.name} exit {.state.terminated.exitCode}{"\n"}{end}'
+  k logs -n "$ns" deployment/todo-backend -c migrate --tail=5
+  k get pods -n "$ns" -o wide
+} >"$o/deployed.out" 2>&1
+if grep -qx "Bound cluster-test-$ns-postgres" "$o/deployed.out" && grep -qx 'migrate exit 0' "$o/deployed.out" &&
+  [[ "$(k get pods -n "$ns" -l app.kubernetes.io/part-of=todo -o jsonpath='{range .items[*]}{.status.containerStatuses[*].ready}{"\n"}{end}' | grep -c '^true$')" == 3 ]]; then
+  pass "app: claim $claim Bound to the hostPath PV, migrate init container exited 0, 3/3 pods Ready"
+else
+  fail "app: claim Bound, migrate exited 0, 3/3 pods Ready" "$o/deployed.out"
+fi
+
+if ops status "$o/status.out" && grep -q 'revision 1 deployed' "$o/status.out" &&
+  (($(grep -cE 'successfully rolled out|roll out complete' "$o/status.out") == 3)); then
+  pass "app: npm run status: revision 1 deployed, 3 rollouts complete"
+else
+  fail "app: npm run status: revision 1 deployed, 3 rollouts complete" "$o/status.out"
+fi
+if ops history "$o/history.out" && grep -qE '^1 +[^ ]+ +deployed +install ' "$o/history.out"; then
+  pass "app: npm run history: revision 1 deployed (install)"
+else
+  fail "app: npm run history: revision 1 deployed (install)" "$o/history.out"
+fi
+
+# deploy again, nothing changed: nothing pruned, no pod replaced, revision 2 supersedes 1
+before="$(pods_of)"
+t0=$SECONDS
+if ops deploy "$o/deploy-2.out" --timeout "$rollout_timeout" && grep -q '^nothing to prune' "$o/deploy-2.out" &&
+  ! grep -q '^pruned ' "$o/deploy-2.out" && grep -q 'revision 2 deployed' "$o/deploy-2.out" &&
+  [[ "$(pods_of)" == "$before" ]] && ops history "$o/history-2.out" &&
+  grep -qE '^1 +[^ ]+ +superseded ' "$o/history-2.out" && grep -qE '^2 +[^ ]+ +deployed +upgrade ' "$o/history-2.out"; then
+  pass "app: second deploy is idempotent: nothing pruned, same pods, revision 2 deployed ($((SECONDS - t0)) s)"
+else
+  { echo "pods before: $before"; echo "pods after: $(pods_of)"; cat "$o/history-2.out" 2>/dev/null; } >>"$o/deploy-2.out"
+  fail "app: second deploy is idempotent" "$o/deploy-2.out"
+fi
+
+# uninstall: the release's objects go; PVC, Secret, namespace and foreign objects stay
+if ops uninstall "$o/uninstall.out"; then
+  {
+    echo "left with the release labels: $(k get deployments,statefulsets,services,configmaps,networkpolicies,serviceaccounts -n "$ns" -l app.kubernetes.io/instance=todo-dev -o name | tr '\n' ' ')"
+    echo "pvc: $(k get pvc -n "$ns" "$claim" -o jsonpath='{.status.phase}')"
+    echo "secret: $(k get secret -n "$ns" todo-secrets -o jsonpath='{.metadata.name}')"
+    echo "namespace: $(k get namespace "$ns" -o jsonpath='{.status.phase}')"
+    echo "pv: $(k get pv "cluster-test-$ns-postgres" -o jsonpath='{.status.phase}')"
+    echo "foreign: $(foreign_objects)"
+  } >"$o/after-uninstall.out" 2>&1
+  if grep -qx 'left with the release labels: ' "$o/after-uninstall.out" && grep -qx 'pvc: Bound' "$o/after-uninstall.out" && grep -qx 'pv: Bound' "$o/after-uninstall.out" &&
+    grep -qx 'secret: todo-secrets' "$o/after-uninstall.out" && grep -qx 'namespace: Active' "$o/after-uninstall.out" &&
+    grep -qxF "foreign: $foreign" "$o/after-uninstall.out"; then
+    pass "app: npm run uninstall: release objects deleted; PVC (Bound), Secret, namespace and ${foreign:-no} unlabelled objects kept"
+  else
+    cat "$o/after-uninstall.out" >>"$o/uninstall.out"
+    fail "app: npm run uninstall keeps the PVC, the Secret and unlabelled objects" "$o/uninstall.out"
+  fi
+else
+  fail "app: npm run uninstall -- --env $env" "$o/uninstall.out"
+fi
+
+finish
