@@ -47,7 +47,9 @@ export class NetworkPolicies extends Construct {
       const types = [...(a.ingress ? ['Ingress'] : []), ...(a.egress ? ['Egress'] : [])];
       new KubeNetworkPolicy(this, name, {
         metadata: { name, labels },
-        spec: { podSelector: { matchLabels: a.pods }, policyTypes: types, ingress: a.ingress, egress: a.egress },
+        // an empty rule list (deny all, as policyTypes says) is left out: the API server stores it as absent, so an
+        // explicit [] made every server-side apply a change (generation bump, kubectl diff never clean)
+        spec: { podSelector: { matchLabels: a.pods }, policyTypes: types, ingress: a.ingress?.length ? a.ingress : undefined, egress: a.egress?.length ? a.egress : undefined },
       });
     }
   }
