@@ -10,9 +10,10 @@
 #      them under docker.io/library/... (IfNotPresent: nothing is pulled);
 #   2. a hostPath PersistentVolume (no provisioner here), pre-bound to the StatefulSet's
 #      claim, without the release labels (prune and uninstall never see it);
-#   3. secrets -> deploy (PostgreSQL, migrations, rollouts, smoke test) -> status, history
+#   3. secrets -> deploy (PostgreSQL, migrations, rollouts, smoke test) -> diff (clean) -> status, history
 #      -> deploy again (idempotent: nothing pruned, no pod replaced) -> uninstall (PVC,
-#      Secret and namespace kept; objects without the release labels untouched).
+#      Secret and namespace kept; objects without the release labels untouched) -> deploy
+#      once more (the kept database is reused: migrations find the schema up to date).
 #
 # Runs in the host's network namespace (Docker, and a build, need it); every kubectl and ops
 # call enters the cluster's namespace (NETNS) with nsenter --net. ctr talks to containerd
@@ -200,6 +201,14 @@ else
   fail "app: claim Bound, migrate exited 0, 3/3 pods Ready" "$o/deployed.out"
 fi
 
+# diff against what was just deployed: nothing differs (each server-side apply would change nothing)
+if ops diff "$o/diff.out" && grep -q '^no differences in the applied objects' "$o/diff.out" &&
+  grep -q '^deploy would prune nothing' "$o/diff.out"; then
+  pass "app: npm run diff after deploy: no differences, nothing to prune"
+else
+  fail "app: npm run diff after deploy: no differences, nothing to prune" "$o/diff.out"
+fi
+
 if ops status "$o/status.out" && grep -q 'revision 1 deployed' "$o/status.out" &&
   (($(grep -cE 'successfully rolled out|roll out complete' "$o/status.out") == 3)); then
   pass "app: npm run status: revision 1 deployed, 3 rollouts complete"
@@ -245,6 +254,15 @@ if ops uninstall "$o/uninstall.out"; then
   fi
 else
   fail "app: npm run uninstall -- --env $env" "$o/uninstall.out"
+fi
+
+# install again: the kept PVC still holds the database (migrations find the schema up to
+# date), the kept Secret still matches its password, and the smoke test passes
+if ops deploy "$o/deploy-3.out" --timeout "$rollout_timeout" && grep -q '^smoke test passed' "$o/deploy-3.out" &&
+  grep -q 'revision 1 deployed' "$o/deploy-3.out" && grep -q 'migrations: the schema is up to date' "$o/deploy-3.out"; then
+  pass "app: deploy after uninstall: the database kept on the PVC (schema up to date), smoke test passed"
+else
+  fail "app: deploy after uninstall reuses the kept database" "$o/deploy-3.out"
 fi
 
 finish
