@@ -11,7 +11,8 @@
 #   2. a hostPath PersistentVolume (no provisioner here), pre-bound to the StatefulSet's
 #      claim, without the release labels (prune and uninstall never see it);
 #   3. secrets -> deploy (PostgreSQL, migrations, rollouts, smoke test) -> diff (clean) -> status, history
-#      -> deploy again (idempotent: nothing pruned, no pod replaced) -> uninstall (PVC,
+#      -> deploy again (idempotent: nothing pruned, no pod replaced) -> deploy after two
+#      release-labelled strays were added (exactly those are pruned) -> uninstall (PVC,
 #      Secret and namespace kept; objects without the release labels untouched) -> deploy
 #      once more (the kept database is reused: migrations find the schema up to date).
 #
@@ -234,6 +235,31 @@ else
   fail "app: second deploy is idempotent" "$o/deploy-2.out"
 fi
 
+# prune on the real server: a ConfigMap and a Service with the release labels, applied by the
+# tool's field manager (as an earlier revision would have left them), are deleted by the next
+# deploy (by name and selector); nothing else is
+stale() { # stale KIND-ARGS...: a release-labelled object as YAML
+  inns kubectl create "$@" -n "$ns" --dry-run=client -o yaml |
+    inns kubectl label -f - --local -o yaml app.kubernetes.io/part-of=todo app.kubernetes.io/instance=todo-dev
+}
+before="$(pods_of)"
+if { stale configmap cluster-test-stale --from-literal=a=b; echo ---; stale service clusterip cluster-test-stale --tcp=80:80; } |
+  k apply --server-side --field-manager=todo-ops -f - >"$o/deploy-prune.out" 2>&1 &&
+  ops deploy "$o/deploy-prune.out.2" --timeout "$rollout_timeout" --skip-smoke; then
+  cat "$o/deploy-prune.out.2" >>"$o/deploy-prune.out"
+  if [[ "$(grep '^pruned ' "$o/deploy-prune.out" | sort | tr '\n' ' ')" == "pruned ConfigMap/cluster-test-stale pruned Service/cluster-test-stale " ]] &&
+    [[ -z "$(k get configmap,service -n "$ns" cluster-test-stale -o name --ignore-not-found)" ]] &&
+    [[ "$(pods_of)" == "$before" ]] && [[ "$(foreign_objects)" == "$foreign" ]]; then
+    pass "app: deploy prunes exactly the release-labelled objects the synth no longer has (ConfigMap, Service)"
+  else
+    fail "app: deploy prunes exactly the release-labelled objects the synth no longer has" "$o/deploy-prune.out"
+  fi
+else
+  cat "$o/deploy-prune.out.2" >>"$o/deploy-prune.out" 2>/dev/null
+  fail "app: deploy prunes the release-labelled objects the synth no longer has" "$o/deploy-prune.out"
+fi
+rm -f "$o/deploy-prune.out.2"
+
 # uninstall: the release's objects go; PVC, Secret, namespace and foreign objects stay
 if ops uninstall "$o/uninstall.out"; then
   {
@@ -247,7 +273,7 @@ if ops uninstall "$o/uninstall.out"; then
   if grep -qx 'left with the release labels: ' "$o/after-uninstall.out" && grep -qx 'pvc: Bound' "$o/after-uninstall.out" && grep -qx 'pv: Bound' "$o/after-uninstall.out" &&
     grep -qx 'secret: todo-secrets' "$o/after-uninstall.out" && grep -qx 'namespace: Active' "$o/after-uninstall.out" &&
     grep -qxF "foreign: $foreign" "$o/after-uninstall.out"; then
-    pass "app: npm run uninstall: release objects deleted; PVC (Bound), Secret, namespace and ${foreign:-no} unlabelled objects kept"
+    pass "app: npm run uninstall: release objects deleted; kept: PVC (Bound), PV, Secret, namespace, unlabelled objects (${foreign% })"
   else
     cat "$o/after-uninstall.out" >>"$o/uninstall.out"
     fail "app: npm run uninstall keeps the PVC, the Secret and unlabelled objects" "$o/uninstall.out"
