@@ -11,12 +11,17 @@ export const LOG_TAIL = 40;
 /** One line per container that is not ready: waiting reason/message, last termination. */
 export function describePod(pod: any): string[] {
   const lines: string[] = [];
-  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const statuses = [
+    ...(pod.status?.initContainerStatuses ?? []).map((s: any) => ({ ...s, init: true })),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
   for (const s of statuses) {
     const w = s.state?.waiting;
     const t = s.state?.terminated ?? s.lastState?.terminated;
     if (w) lines.push(`  ${s.name}: waiting: ${w.reason ?? ''}${w.message ? ` ${w.message}` : ''}`);
     else if (t && t.exitCode !== 0) lines.push(`  ${s.name}: terminated: ${t.reason ?? ''} exit code ${t.exitCode}`);
+    // A running init container is never `ready` (it has no readiness probe): it has not finished yet.
+    else if (s.init && s.state?.running) lines.push(`  ${s.name}: init container still running (not finished; its logs are below)`);
     else if (s.ready === false && s.state?.running) lines.push(`  ${s.name}: running, not ready (readiness probe failing?)`);
   }
   for (const c of pod.status?.conditions ?? []) {
