@@ -77,9 +77,18 @@ diagnostics() {
   sed 's/^/       /' "$o/diagnostics.out"
 }
 
+dockerd_started=""
+stop_dockerd() { # only an engine this script started; also when killed (cluster.sh's timeout)
+  if [[ -n "$dockerd_started" ]]; then
+    dockerd_started=""
+    scripts/images/ensure-dockerd.sh --stop >>"$o/images.out" 2>&1
+  fi
+}
+trap stop_dockerd EXIT
+trap 'exit 143' TERM INT
 finish() {
   ((failed == 0)) || diagnostics
-  [[ -n "$dockerd_started" ]] && scripts/images/ensure-dockerd.sh --stop >>"$o/images.out" 2>&1
+  stop_dockerd
   echo "app: $passed passed, $failed failed"
   ((failed == 0))
   exit
@@ -90,7 +99,6 @@ finish() {
 # revision the ops tool must synthesize too (TODO_IMAGE_TAG), even if HEAD moves meanwhile.
 mapfile -t images < <(sed -n 's/^ *image: *//p' "$REPO_ROOT/dist/$env"/*.yaml | tr -d '"' | sort -u)
 tag="$(printf '%s\n' "${images[@]}" | sed -n 's/^todo-backend://p' | head -n 1)"
-dockerd_started=""
 if ((${#images[@]} == 0)) || [[ -z "$tag" ]]; then
   echo "dist/$env names no todo-backend image: ${images[*]:-none}" >"$o/images.out"
   fail "app: images of dist/$env in containerd" "$o/images.out"
