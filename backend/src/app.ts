@@ -193,21 +193,26 @@ export function createBackend(opts: BackendOptions): Backend {
   });
 
   // ---- cross-cutting hooks ---------------------------------------------------------------------
-  app.addHook('onSend', async (_request, reply) => {
+  // Callback-style hooks (no promise per request): they run on every response, so they stay cheap.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     // While closing, every response (in-flight ones included) tells the client to reconnect.
     if (phase === 'closing') reply.header('connection', 'close');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.observe(request.method, route, reply.statusCode, seconds);
-    const fields = { method: request.method, url: request.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: request.ip };
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     // Probes and scrapes are frequent and say nothing new: debug (a 503 of /readyz is expected too).
-    if (route === BACKEND.livenessPath || route === BACKEND.readinessPath || route === BACKEND.metricsPath) request.log.debug(fields, 'request completed');
-    else if (reply.statusCode >= 500) request.log.error(fields, 'request completed');
-    else request.log.info(fields, 'request completed');
+    const quiet = route === BACKEND.livenessPath || route === BACKEND.readinessPath || route === BACKEND.metricsPath;
+    const level = quiet ? 'debug' : reply.statusCode >= 500 ? 'error' : 'info';
+    // The fields (request.ip runs the trusted-proxy check) are built only when the line is written.
+    if ((request.log as typeof request.log & { isLevelEnabled(level: string): boolean }).isLevelEnabled(level)) {
+      const fields = { method: request.method, url: request.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: request.ip };
+      request.log[level](fields, 'request completed');
+    }
     if (phase === 'closing') app.server.closeIdleConnections();
+    done();
   });
 
   async function authenticate(request: FastifyRequest, reply: FastifyReply, mode: 'session' | 'inline') {
