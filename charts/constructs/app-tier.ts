@@ -21,7 +21,8 @@ import {
   type Toleration,
   type TopologySpreadConstraint,
 } from '../../imports/k8s';
-import { containerSecurityContext, podSecurityContext, resources, type Resources } from './security';
+import { resources, type Resources } from './resources';
+import { containerSecurityContext, podSecurityContext } from './security';
 
 /** An env var the container sets: from the tier's ConfigMap (value) or from a Secret (secretKey). */
 export type EnvSetting = { spec: EnvVarSpec; value: string } | { spec: EnvVarSpec; secretName: string; secretKey: string; optional?: boolean };

@@ -6,7 +6,8 @@
 import { Construct } from 'constructs';
 import { SECRET_KEYS } from '@todo/contract';
 import { IntOrString, KubeConfigMap, KubeService, KubeServiceAccount, KubeStatefulSet, Quantity } from '../../imports/k8s';
-import { containerSecurityContext, podSecurityContext, resources, type Resources } from './security';
+import { resources, type Resources } from './resources';
+import { containerSecurityContext, podSecurityContext } from './security';
 
 export const POSTGRES_UID = 999;
 const DATA_MOUNT = '/var/lib/postgresql/data';

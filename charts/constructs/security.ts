@@ -1,6 +1,8 @@
-/** Pod and container security settings shared by every workload (PSA `restricted` compliant). */
-import type { Container, PodSecurityContext, ResourceRequirements, SecurityContext } from '../../imports/k8s';
-import { Quantity } from '../../imports/k8s';
+/**
+ * Pod and container security settings shared by every workload (PSA `restricted` compliant) and by
+ * the ops tool's smoke-test pod. Type imports only, so the ops tool does not load the generated types.
+ */
+import type { Container, PodSecurityContext, SecurityContext } from '../../imports/k8s';
 
 export function podSecurityContext(uid: number, gid: number): PodSecurityContext {
   return {
@@ -23,19 +25,6 @@ export function containerSecurityContext(uid: number, gid: number): SecurityCont
     privileged: false,
     capabilities: { drop: ['ALL'] },
     seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
-
-export interface Resources {
-  requests: { cpu: string; memory: string };
-  limits: { cpu: string; memory: string };
-  ephemeralStorage: string;
-}
-
-export function resources(r: Resources): ResourceRequirements {
-  return {
-    requests: { cpu: Quantity.fromString(r.requests.cpu), memory: Quantity.fromString(r.requests.memory), 'ephemeral-storage': Quantity.fromString(r.ephemeralStorage) },
-    limits: { cpu: Quantity.fromString(r.limits.cpu), memory: Quantity.fromString(r.limits.memory), 'ephemeral-storage': Quantity.fromString(r.ephemeralStorage) },
   };
 }
 

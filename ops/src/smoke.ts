@@ -9,6 +9,7 @@
 import { BACKEND, FRONTEND, RUNTIME_USER } from '@todo/contract';
 import { SERVICE_PORT, SMOKE_TEST_LABELS, type ResolvedEnvironment } from '../../charts/config';
 import { releaseLabels } from '../../charts/labels';
+import { containerSecurityContext } from '../../charts/constructs/security';
 import type { Ctx } from './context';
 import { OpsError } from './errors';
 import { firstLine } from './exec';
@@ -139,16 +140,7 @@ export function smokePod(env: ResolvedEnvironment, name: string, image: string, 
           imagePullPolicy: pullPolicy,
           command: ['node', '-e', SMOKE_SCRIPT],
           env: [{ name: 'SMOKE_CHECKS', value: JSON.stringify(checks) }],
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: RUNTIME_USER.uid,
-            runAsGroup: RUNTIME_USER.gid,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: containerSecurityContext(RUNTIME_USER.uid, RUNTIME_USER.gid),
           resources: {
             requests: { cpu: '50m', memory: '128Mi', 'ephemeral-storage': '16Mi' },
             limits: { cpu: '500m', memory: '128Mi', 'ephemeral-storage': '16Mi' },
