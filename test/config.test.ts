@@ -54,7 +54,7 @@ describe('validation', () => {
   });
 
   test('unknown environment', () => {
-    expect(() => resolveEnvironment('prod')).toThrow('unknown environment "prod" (known: dev, staging, production)');
+    expect(() => resolveEnvironment('prod')).toThrow('unknown environment "prod" (known: dev, e2e, staging, production)');
   });
 
   test('a message per problem, each naming environment and field', () => {

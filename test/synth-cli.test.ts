@@ -27,7 +27,7 @@ describe('npm run synth', () => {
   }, 20000);
 
   test.each([
-    [['--env', 'prod'], {}, 'synth: unknown environment "prod" (known: dev, staging, production)'],
+    [['--env', 'prod'], {}, 'synth: unknown environment "prod" (known: dev, e2e, staging, production)'],
     [['--image-tag', 'latest'], {}, 'must not use the tag latest'],
     [['--bogus'], {}, 'synth: unknown option --bogus'],
     [[], { TODO_BACKEND_IMAGE: 'todo-backend' }, 'environment "dev": backend.image ("todo-backend") needs a tag or a @sha256 digest'],

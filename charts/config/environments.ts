@@ -23,6 +23,23 @@ export const ENVIRONMENTS = {
     frontendService: { type: 'NodePort', nodePort: 30000 },
     database: { kind: 'in-cluster' },
   },
+  /**
+   * Production's shape on one node: Ingress (class nginx, host todo.localhost), HPA 2-4, PDB, local images and
+   * PostgreSQL in the cluster. For kind or minikube with an ingress controller, and the CI test cluster (test/cluster/).
+   */
+  e2e: {
+    name: 'e2e',
+    namespace: 'todo-e2e',
+    replicas: 2,
+    imagePullPolicy: 'IfNotPresent',
+    images: {},
+    backend: { resources: small },
+    frontend: { resources: small },
+    hpa: { minReplicas: 2, maxReplicas: 4, cpuUtilization: 70, memoryUtilization: 80, scaleDownStabilizationSeconds: 60 },
+    pdb: { maxUnavailable: 1 },
+    ingress: { className: 'nginx', hosts: ['todo.localhost'] },
+    database: { kind: 'in-cluster' },
+  },
   /** A shared test cluster: production's shape at a smaller scale, an external database. */
   staging: {
     name: 'staging',

@@ -29,8 +29,8 @@ describe('parseArgs', () => {
   });
 
   test.each([
-    [['deploy', '--env', 'prod'], 'unknown environment "prod" (known: dev, staging, production)'],
-    [['deploy'], 'deploy: --env is required (known: dev, staging, production)'],
+    [['deploy', '--env', 'prod'], 'unknown environment "prod" (known: dev, e2e, staging, production)'],
+    [['deploy'], 'deploy: --env is required (known: dev, e2e, staging, production)'],
     [['deploy', '--env'], 'deploy: --env needs a value (NAME)'],
     [['deploy', '--env', '--dry-run'], 'deploy: --env needs a value (NAME)'],
     [['deploy', '--env', 'dev', '--force'], 'deploy: unknown option --force (options: --env, --context'],
@@ -70,7 +70,7 @@ describe('parseArgs', () => {
     const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(runCli(w, ['deploy', '--env', 'qa'])).toBe(2);
-      expect(spy.mock.calls.map((c) => String(c[0]))).toEqual(['ops: unknown environment "qa" (known: dev, staging, production)\n']);
+      expect(spy.mock.calls.map((c) => String(c[0]))).toEqual(['ops: unknown environment "qa" (known: dev, e2e, staging, production)\n']);
     } finally {
       spy.mockRestore();
     }

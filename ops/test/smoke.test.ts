@@ -32,7 +32,7 @@ describe('smoke pod', () => {
     expect(c.command.slice(0, 2)).toEqual(['node', '-e']);
   });
 
-  test.each(['dev', 'staging', 'production'])('%s: the NetworkPolicies select it and let it reach both tiers; it is not part of the release selector', (envName) => {
+  test.each(['dev', 'e2e', 'staging', 'production'])('%s: the NetworkPolicies select it and let it reach both tiers; it is not part of the release selector', (envName) => {
     const objects = readManifests(fixtureDir(envName)).objects;
     const labels = smokePodLabels(ctxFor(world(), ['smoke', '--env', envName]).env);
     const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'allow-smoke-test')!;
