@@ -8,10 +8,13 @@
 #      (down runs on any exit);
 #   5. optional node (TODO_CLUSTER_NODE=1): controller-manager, scheduler, containerd, kubelet,
 #      kube-proxy, CoreDNS in a network namespace of its own; see test/cluster/node.sh; then
-#      the application deployed with the ops tool (test/cluster/app.sh).
+#      the application deployed with the ops tool (test/cluster/app.sh); then step 3
+#      (test/cluster/e2e.sh; TODO_CLUSTER_E2E=0 skips it): the `e2e` environment behind
+#      Traefik, HPAs fed by metrics-server, drain vs PDB, rolling update and rollback under load.
 # Prints the time of each phase and closes with `cluster: N passed, M failed`.
 # Usage: bash scripts/ci/cluster.sh
-# Env: TODO_CACHE (cache root, default ~/.cache/todo-cdk8s), TODO_CLUSTER_NODE=1 (step 2),
+# Env: TODO_CACHE (cache root, default ~/.cache/todo-cdk8s), TODO_CLUSTER_NODE=1 (steps 2 and 3),
+#      TODO_CLUSTER_E2E=0 (node mode without step 3), CLUSTER_E2E_TIMEOUT (s, default 900),
 #      CLUSTER_BUILD_TIMEOUT (s, default 2400), CLUSTER_READY_TIMEOUT (s, default 180),
 #      CLUSTER_CHECK_TIMEOUT (s, default 600), CLUSTER_APP_TIMEOUT (s, default 900).
 set -euo pipefail
@@ -56,6 +59,13 @@ timed "prerequisites" "$(since "$t0")"
 # --- 2. binaries -----------------------------------------------------------------------
 components=(etcd kube-apiserver)
 $node && components+=(kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage coredns)
+e2e=false
+if $node && [ "${TODO_CLUSTER_E2E:-1}" != 0 ]; then
+  e2e=true
+  components+=(metrics-server traefik)
+elif $node; then
+  echo "cluster: step 3 skipped (TODO_CLUSTER_E2E=0): no Ingress controller, metrics-server, drain or rolling-update checks"
+fi
 t0=$(now)
 mkdir -p .logs/cluster
 # nice: other builds share the 2 cores; timeout: a cold build is ~15 min on 2 cores.
@@ -120,19 +130,26 @@ inns timeout "${CLUSTER_CHECK_TIMEOUT:-600}" bash "$T/check.sh" "$env_file" | te
 summary=$(grep -E '^cluster: [0-9]+ passed, [0-9]+ failed' .logs/cluster/check.log | tail -n 1 || true)
 timed "checks" "$(since "$t0")"
 
-# With a node: the application itself, deployed by the ops tool (test/cluster/app.sh). It
-# runs in the host's namespace (Docker) and enters ours for kubectl; its counts join the summary.
-if $node_up; then
+# suite NAME SCRIPT TIMEOUT LABEL: runs test/cluster/SCRIPT (in the host's namespace: Docker;
+# it enters ours for kubectl), adds its closing line `NAME: N passed, M failed` to $suites.
+suites=""
+suite() {
+  local name="$1" script="$2" limit="$3" label="$4" line t0
   t0=$(now)
-  timeout "${CLUSTER_APP_TIMEOUT:-900}" bash "$T/app.sh" "$env_file" "$netns" | tee .logs/cluster/app.log || rc=1
-  app=$(grep -E '^app: [0-9]+ passed, [0-9]+ failed' .logs/cluster/app.log | tail -n 1 || true)
-  [ -n "$app" ] || app="app: 0 passed, 1 failed"
+  timeout "$limit" bash "$T/$script" "$env_file" "$netns" | tee ".logs/cluster/$name.log" || rc=1
+  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" ".logs/cluster/$name.log" | tail -n 1 || true)
+  suites+="${line:-$name: 0 passed, 1 failed}"$'\n'
+  timed "$label" "$(since "$t0")"
+}
+# With a node: the application itself, deployed by the ops tool (test/cluster/app.sh), then
+# step 3 (test/cluster/e2e.sh); their counts join the summary.
+if $node_up; then
+  suite app app.sh "${CLUSTER_APP_TIMEOUT:-900}" "app (images, deploy, lifecycle)"
+  $e2e && suite e2e e2e.sh "${CLUSTER_E2E_TIMEOUT:-900}" "e2e (ingress, HPA, PDB, load)"
   if [ -n "$summary" ]; then
-    summary=$(awk -v a="$app" -v s="$summary" 'BEGIN {
-      split(s, x, /[ ,]+/); split(a, y, /[ ,]+/)
-      printf "cluster: %d passed, %d failed", x[2] + y[2], x[4] + y[4] }')
+    summary=$(printf '%s\n%s' "$summary" "$suites" | awk 'NF { split($0, x, /[ ,]+/); p += x[2]; f += x[4] }
+      END { printf "cluster: %d passed, %d failed", p, f }')
   fi
-  timed "app (images, deploy, lifecycle)" "$(since "$t0")"
 fi
 
 t0=$(now)

@@ -27,55 +27,7 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-env_file="${1:-$STATE_DIR/env}"
-netns="${2:-}"
-[[ -f "$env_file" ]] || die "no running cluster ($env_file missing)"
-# shellcheck disable=SC1090
-source "$env_file"
-[[ -n "${CLUSTER_NODE:-}" && -S "${CLUSTER_CONTAINERD_SOCK:-}" ]] || die "no node (run test/cluster/node.sh first)"
-
-cd "$REPO_ROOT"
-o="$LOG_DIR/checks/app"
-rm -rf "$o"; mkdir -p "$o"
-env=dev
-ns=todo-dev
-rollout_timeout="${CLUSTER_APP_ROLLOUT_TIMEOUT:-180s}"
-passed=0 failed=0
-pass() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
-fail() {
-  failed=$((failed + 1)); printf 'FAIL %s\n' "$1"
-  [[ -n "${2:-}" && -s "$2" ]] && tail -n 60 "$2" | sed 's/^/       /'
-}
-inns() { if [[ -n "$netns" ]]; then nsenter --net="/run/netns/$netns" "$@"; else "$@"; fi; }
-k() { inns kubectl --request-timeout=60s "$@"; }
-ctr_k8s() { ctr --address "$CLUSTER_CONTAINERD_SOCK" --namespace k8s.io "$@"; }
-ops() { # ops COMMAND OUT_FILE [ARGS...]
-  local cmd="$1" out="$2"; shift 2
-  inns env TODO_IMAGE_TAG="$tag" npm run --silent ops -- "$cmd" --env "$env" --context cluster-test \
-    --kubeconfig "$KUBECONFIG" "$@" >"$out" 2>&1
-}
-
-diagnostics() {
-  {
-    echo "--- kubectl get pods -A -o wide"
-    k get pods -A -o wide
-    echo "--- kubectl get pvc,pv -A"
-    k get pvc,pv -A
-    local p
-    for p in $(k get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} {range .status.conditions[?(@.type=="Ready")]}{.status}{end}{"\n"}{end}' | awk '$2 != "True" { print $1 }'); do
-      echo "--- kubectl describe pod $p"
-      k describe pod -n "${p%%/*}" "${p#*/}" | tail -n 40
-    done
-    echo "--- kubectl get events -n $ns"
-    k get events -n "$ns" --sort-by=.lastTimestamp | tail -n 30
-    echo "--- kubelet.log (last 40 lines)"
-    tail -n 40 "$LOG_DIR/kubelet.log"
-    echo "--- containerd.log (last 40 lines)"
-    tail -n 40 "$LOG_DIR/containerd.log"
-  } >"$o/diagnostics.out" 2>&1
-  echo "app: diagnostics (also in $o/diagnostics.out):"
-  sed 's/^/       /' "$o/diagnostics.out"
-}
+source "$CLUSTER_HERE/app-lib.sh" app dev "$@"
 
 dockerd_started=""
 stop_dockerd() { # only an engine this script started; also when killed (cluster.sh's timeout)
@@ -138,40 +90,7 @@ else
 fi
 
 # --- 2. storage --------------------------------------------------------------------------
-# No provisioner: a hostPath PV pre-bound to the StatefulSet's claim (dist/dev's claim has
-# no storageClassName and no StorageClass exists, so it binds to a class-less PV). No
-# release labels: prune and uninstall never list it. Owned by the postgres uid (fsGroup is
-# not applied to hostPath volumes).
-pv_dir="$STATE_DIR/node/pv/$ns-postgres"
-claim="$(node -e '
-  const { parseAllDocuments } = require("yaml");
-  for (const d of parseAllDocuments(require("fs").readFileSync(process.argv[1], "utf8"))) {
-    const o = d.toJS();
-    if (o?.kind === "StatefulSet") for (const t of o.spec.volumeClaimTemplates ?? []) console.log(`${t.metadata.name}-${o.metadata.name}-0 ${t.spec.resources.requests.storage} ${t.spec.storageClassName ?? ""}`);
-  }' "$REPO_ROOT/dist/$env/20-workloads.k8s.yaml" | head -n 1)"
-read -r claim size storage_class <<<"$claim"
-mkdir -p "$pv_dir" && chown 999:999 "$pv_dir" && chmod 700 "$pv_dir"
-cat >"$o/pv.yaml" <<EOF
-apiVersion: v1
-kind: PersistentVolume
-metadata:
-  name: cluster-test-$ns-postgres
-  labels: { app.kubernetes.io/managed-by: cluster-test }
-spec:
-  capacity: { storage: ${size:-1Gi} }
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: "${storage_class:-}"
-  hostPath: { path: "$pv_dir", type: Directory }
-  claimRef: { namespace: $ns, name: ${claim:-data-todo-postgres-0} }
-EOF
-if [[ -n "$claim" ]] && k apply --server-side --field-manager=cluster-test -f "$o/pv.yaml" >"$o/pv.out" 2>&1; then
-  pass "app: hostPath PersistentVolume for claim $ns/$claim (${size:-1Gi})"
-else
-  echo "claim name from dist/$env: '${claim}'" >>"$o/pv.out"
-  fail "app: hostPath PersistentVolume for the database claim" "$o/pv.out"
-  finish
-fi
+database_pv || finish
 
 # --- 3. the lifecycle ----------------------------------------------------------------------
 # Objects in the namespace without the release labels (node-checks.sh's hello Deployment

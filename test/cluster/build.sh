@@ -9,7 +9,8 @@
 #
 # Usage: test/cluster/build.sh [component...]   (default: etcd kube-apiserver)
 #   components: etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy
-#               pause hello mkimage (helpers for node.sh), coredns (test/cluster/coredns)
+#               pause hello mkimage (helpers for node.sh), coredns (test/cluster/coredns),
+#               metrics-server (test/cluster/metrics-server), traefik (see build_traefik below)
 # Prints the bin directory as the last line of stdout; progress goes to stderr.
 set -euo pipefail
 
@@ -28,7 +29,12 @@ k8s_ldflags="-s -w"
 for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
 done
-hash="$( { cat "$mod/go.mod" "$mod/go.sum" "$mod"/cmd/*/*.go "$here"/coredns/go.*; go env GOVERSION; echo "$k8s_ldflags"; } | sha256sum | cut -c1-12)"
+# Traefik is built inside its own module (its go.mod's replace directives apply only there),
+# pinned here by version and module hash (the go.sum line) and patched: see build_traefik.
+traefik_version=v3.6.12
+traefik_sum="h1:6pe4s7aaDTQs+AsF7KP3sM/xnq7zOVvibRQe5tw9eFo="
+hash="$( { cat "$mod/go.mod" "$mod/go.sum" "$mod"/cmd/*/*.go "$here"/coredns/go.* "$here"/metrics-server/go.*
+  go env GOVERSION; echo "$k8s_ldflags traefik $traefik_version $traefik_sum"; } | sha256sum | cut -c1-12)"
 bin="$cache/k8s-$version-$hash/bin"
 
 declare -A pkg=(
@@ -44,6 +50,9 @@ declare -A pkg=(
   [mkimage]=./cmd/mkimage
   # cluster DNS for the node, from its own module (test/cluster/coredns)
   [coredns]=github.com/coredns/coredns
+  # the node's add-ons for step 3 (test/cluster/e2e.sh)
+  [metrics-server]=sigs.k8s.io/metrics-server/cmd/metrics-server
+  [traefik]=github.com/traefik/traefik/v3/cmd/traefik
 )
 
 components=("$@")
@@ -52,6 +61,25 @@ components=("$@")
 export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"
 export GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=0
 mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
+
+# build_traefik OUT: Traefik from a copy of its module source, where its own go.mod (and its
+# replace directives) apply. One patch: the ACME DNS-01 provider registry is cut out, because
+# several of the DNS providers' SDK modules are not on the module proxy here (403), and the
+# test cluster asks for no certificates. Everything else is Traefik as released.
+build_traefik() {
+  local out="$1" info dir src="$cache/src/traefik-$traefik_version" f=pkg/provider/acme/provider.go
+  info="$(cd / && go mod download -json "github.com/traefik/traefik/v3@$traefik_version")" ||
+    { echo "build: traefik: go mod download failed: $info" >&2; return 1; }
+  grep -qF "\"Sum\": \"$traefik_sum\"" <<<"$info" || { echo "build: traefik: module hash is not $traefik_sum: $info" >&2; return 1; }
+  dir="$(sed -n 's/.*"Dir": "\(.*\)".*/\1/p' <<<"$info")"
+  rm -rf "$src" && mkdir -p "$src" && cp -r "$dir/." "$src/" && chmod -R u+w "$src"
+  sed -i -e '/"github.com\/go-acme\/lego\/v4\/providers\/dns"/d' \
+    -e 's/provider, err = dns.NewDNSChallengeProviderByName(p.DNSChallenge.Provider)/err = fmt.Errorf("ACME DNS-01 providers are not built into this binary (%s)", p.DNSChallenge.Provider)/' "$src/$f"
+  grep -q 'ACME DNS-01 providers are not built' "$src/$f" && ! grep -q 'providers/dns"' "$src/$f" ||
+    { echo "build: traefik: the patch of $f no longer applies (Traefik $traefik_version changed?)" >&2; return 1; }
+  (cd "$src" && go build -trimpath -ldflags="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$traefik_version" -o "$out" ./cmd/traefik)
+  rm -rf "$src"
+}
 
 for c in "${components[@]}"; do
   [[ -n "${pkg[$c]:-}" ]] || { echo "build: unknown component '$c' (known: ${!pkg[*]})" >&2; exit 2; }
@@ -64,8 +92,12 @@ for c in "${components[@]}"; do
   # Build next to the target and rename, so an interrupted build never leaves
   # a half-written binary that a later run would take as cached.
   ldflags="-s -w"; [[ "$c" == kube* ]] && ldflags="$k8s_ldflags"
-  dir="$mod"; [[ "$c" == coredns ]] && dir="$here/coredns"
-  (cd "$dir" && go build -trimpath -ldflags="$ldflags" -o "$bin/.$c.tmp" "${pkg[$c]}")
+  dir="$mod"; [[ "$c" == coredns || "$c" == metrics-server ]] && dir="$here/$c"
+  if [[ "$c" == traefik ]]; then
+    build_traefik "$bin/.$c.tmp"
+  else
+    (cd "$dir" && go build -trimpath -ldflags="$ldflags" -o "$bin/.$c.tmp" "${pkg[$c]}")
+  fi
   mv -f "$bin/.$c.tmp" "$bin/$c"
   echo "build: $c: built in $((SECONDS - start))s" >&2
 done

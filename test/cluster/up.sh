@@ -104,6 +104,17 @@ pki="$STATE_DIR/pki"
   # The apiserver's client identity towards kubelets (used when a node runs).
   sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" \
     "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth"
+  # The aggregation layer (metrics-server's metrics.k8s.io, step 3): a CA of its own for the
+  # front proxy, so a client certificate from the cluster CA can never pass as the proxy.
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout front-proxy-ca.key \
+    -sha256 -days 2 -subj "/CN=todo-cdk8s-test-front-proxy-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out front-proxy-ca.crt
+  ec front-proxy-client.key
+  openssl req -new -key front-proxy-client.key -subj "/CN=front-proxy-client" -out front-proxy-client.csr
+  printf '%b\n' "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth" >front-proxy-client.ext
+  openssl x509 -req -in front-proxy-client.csr -CA front-proxy-ca.crt -CAkey front-proxy-ca.key -CAcreateserial \
+    -sha256 -days 2 -extfile front-proxy-client.ext -out front-proxy-client.crt
+  rm -f front-proxy-client.csr front-proxy-client.ext
   # Service-account token signing key pair.
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key
   openssl pkey -in sa.key -pubout -out sa.pub
@@ -146,6 +157,11 @@ start kube-apiserver "$apiserver" \
   --service-account-key-file="$pki/sa.pub" \
   --service-account-signing-key-file="$pki/sa.key" \
   --service-cluster-ip-range=10.96.0.0/16 \
+  --requestheader-client-ca-file="$pki/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --proxy-client-cert-file="$pki/front-proxy-client.crt" --proxy-client-key-file="$pki/front-proxy-client.key" \
+  --enable-aggregator-routing=true \
   --authorization-mode=Node,RBAC \
   --enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota,DefaultStorageClass,DefaultTolerationSeconds,NodeRestriction,Priority,RuntimeClass,MutatingAdmissionWebhook,ValidatingAdmissionPolicy,ValidatingAdmissionWebhook \
   --allow-privileged=true \

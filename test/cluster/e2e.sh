@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Step 3: production's shape on the one-node cluster (after app.sh, which imported the images).
+# Deploys the `e2e` environment (Ingress class nginx, HPA 2-4, PDB maxUnavailable 1, in-cluster
+# PostgreSQL) with the ops tool, behind a real ingress controller and with real metrics:
+#
+#   1. add-ons: Traefik v3 (test/cluster/addons/traefik.yaml: it claims IngressClass nginx in
+#      namespace ingress-nginx, so dist/e2e is applied unchanged) and metrics-server
+#      (addons/metrics-server.yaml, behind the API server's aggregation layer); both built from
+#      their Go modules by build.sh and packed into images by mkimage;
+#   2. secrets -> deploy (the ops tool's smoke test includes its Ingress checks);
+#   3. the Ingress end to end, as a client outside the cluster: `/` is the web app, /api the
+#      API (sign up, create, list), another host is not routed (traffic.ts flow);
+#   4. both HPAs report CPU and memory utilization from metrics-server (ScalingActive);
+#   5. `kubectl drain` of the node (the app pods of e2e) respects the PDBs: one pod per tier is
+#      evicted, the next eviction is refused, each tier keeps a Ready pod throughout; uncordon;
+#   6. a rolling update of the backend (deploy of a new image reference) and a rollback, each
+#      under a steady load through the Ingress (traffic.ts load): zero failed requests.
+#
+# Usage: test/cluster/e2e.sh ENV_FILE [NETNS]   (run by scripts/ci/cluster.sh in node mode)
+# Prints one `ok`/`FAIL` line per check and `e2e: N passed, M failed`; outputs in
+# .logs/cluster/logs/checks/e2e/. Env: CLUSTER_APP_ROLLOUT_TIMEOUT (default 180s),
+# CLUSTER_E2E_LOAD_CONCURRENCY (default 4).
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+source "$CLUSTER_HERE/app-lib.sh" e2e e2e "$@"
+[[ -n "${KUBE_BIN:-}" ]] || die "KUBE_BIN is not set (the folder of build.sh's binaries)"
+concurrency="${CLUSTER_E2E_LOAD_CONCURRENCY:-4}"
+tier_selector() { echo "app.kubernetes.io/instance=todo-$env,app.kubernetes.io/component=$1"; }
+
+load_pid="" watch_pid=""
+cleanup() {
+  [[ -n "$load_pid" ]] && kill -TERM "$load_pid" 2>/dev/null
+  [[ -n "$watch_pid" ]] && kill "$watch_pid" 2>/dev/null
+  k uncordon "$CLUSTER_NODE" >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+finish() {
+  ((failed == 0)) || diagnostics
+  echo "e2e: $passed passed, $failed failed"
+  ((failed == 0))
+  exit
+}
+
+# The images of dist/e2e: the app's are in containerd already (app.sh imported dist/dev's, the same references).
+mapfile -t images < <(sed -n 's/^ *image: *//p' "dist/$env"/*.yaml | tr -d '"' | sort -u)
+tag="$(printf '%s\n' "${images[@]}" | sed -n 's/^todo-backend://p' | head -n 1)"
+have="$(ctr_k8s images ls -q 2>&1)"
+missing=()
+for i in "${images[@]}"; do grep -qxF "docker.io/library/$i" <<<"$have" || missing+=("$i"); done
+if [[ -z "$tag" ]] || ((${#missing[@]})); then
+  echo "not in the node's containerd: ${missing[*]:-todo-backend (dist/$env names none)}; app.sh imports them" >"$o/images.out"
+  fail "e2e: the images of dist/$env are on the node" "$o/images.out"
+  finish
+fi
+
+# --- 1. add-ons ----------------------------------------------------------------------------
+t0=$SECONDS
+addons() {
+  local c
+  for c in traefik metrics-server; do
+    [[ -x "$KUBE_BIN/$c" ]] || { echo "$KUBE_BIN/$c missing (test/cluster/build.sh $c)"; return 1; }
+    "$KUBE_BIN/mkimage" -o "$o/$c.tar" -name "todo.test/$c:1" -user 65532:65532 "$KUBE_BIN/$c" "/$c" &&
+      ctr_k8s images import "$o/$c.tar" && rm -f "$o/$c.tar" || return 1
+  done
+  k apply --server-side --field-manager=cluster-test -f "$CLUSTER_HERE/addons/traefik.yaml" -f "$CLUSTER_HERE/addons/metrics-server.yaml" &&
+    k rollout status -n ingress-nginx deployment/traefik --timeout=120s &&
+    k rollout status -n kube-system deployment/metrics-server --timeout=120s &&
+    k wait apiservice/v1beta1.metrics.k8s.io --for=condition=Available --timeout=120s
+}
+if addons >"$o/addons.out" 2>&1; then
+  pass "e2e: Traefik $("$KUBE_BIN/traefik" version 2>/dev/null | awk '/^Version/ { print $2 }') (IngressClass nginx) and metrics-server ready, metrics.k8s.io Available ($((SECONDS - t0)) s)"
+else
+  fail "e2e: Traefik and metrics-server ready, metrics.k8s.io Available" "$o/addons.out"
+  finish
+fi
+
+# --- 2. deploy -------------------------------------------------------------------------------
+database_pv || finish
+if ! ops secrets "$o/secrets.out"; then
+  fail "e2e: npm run secrets -- --env $env" "$o/secrets.out"
+  finish
+fi
+t0=$SECONDS
+if ops deploy "$o/deploy-1.out" --timeout "$rollout_timeout" && grep -q '^smoke test passed' "$o/deploy-1.out" &&
+  grep -q 'revision 1 deployed' "$o/deploy-1.out" && grep -q 'Ingress todo.localhost API' "$o/deploy-1.out"; then
+  pass "e2e: npm run deploy -- --env $env: rolled out, smoke test passed including its Ingress checks ($((SECONDS - t0)) s)"
+else
+  fail "e2e: npm run deploy -- --env $env (with the smoke test's Ingress checks)" "$o/deploy-1.out"
+  finish
+fi
+
+# --- 3. the Ingress, from outside the cluster ---------------------------------------------------
+addr="$(k get ingress -n "$ns" todo -o jsonpath='{.status.loadBalancer.ingress[0].ip}')"
+traffic() { inns node --import tsx "$CLUSTER_HERE/traffic.ts" "$@" --url "http://$addr" --host todo.localhost --token-file "$o/token"; }
+if [[ -n "$addr" ]] && traffic flow >"$o/flow.out" 2>&1; then
+  pass "e2e: Ingress at $addr (Traefik): / -> frontend, /api -> backend (sign-up, create, list), other hosts 404 ($(grep -c '^ok' "$o/flow.out") checks)"
+else
+  echo "Ingress address: '${addr}'" >>"$o/flow.out"
+  fail "e2e: the Ingress routes / and /api end to end" "$o/flow.out"
+  finish
+fi
+
+# --- 4. HPA metrics ----------------------------------------------------------------------------
+hpa_metrics() { # one line per HPA: name cpu% memory% ScalingActive
+  k get hpa -n "$ns" -o jsonpath='{range .items[*]}{.metadata.name} {.status.currentMetrics[?(@.resource.name=="cpu")].resource.current.averageUtilization} {.status.currentMetrics[?(@.resource.name=="memory")].resource.current.averageUtilization} {.status.conditions[?(@.type=="ScalingActive")].status}{"\n"}{end}'
+}
+deadline=$((SECONDS + 180)); t0=$SECONDS
+until hpa_metrics >"$o/hpa.out" 2>&1 && (($(awk 'NF == 4 && $4 == "True"' "$o/hpa.out" | wc -l) == 2)); do
+  ((SECONDS < deadline)) || break
+  sleep 5
+done
+{ echo "--- kubectl top pods"; k top pods -n "$ns"; echo "--- kubectl get hpa"; k get hpa -n "$ns"; } >>"$o/hpa.out" 2>&1
+if (($(awk 'NF == 4 && $4 == "True"' "$o/hpa.out" | wc -l) == 2)); then
+  pass "e2e: both HPAs report metrics from metrics-server after $((SECONDS - t0)) s: $(awk 'NF == 4 && $4 == "True" { printf "%s cpu %s%% memory %s%%; ", $1, $2, $3 }' "$o/hpa.out")"
+else
+  fail "e2e: both HPAs report CPU and memory utilization (ScalingActive)" "$o/hpa.out"
+fi
+
+# --- 5. drain vs PDB -------------------------------------------------------------------------------
+# Only the app pods of e2e are drained (--pod-selector): the database, DNS and the add-ons stay.
+# Meanwhile a watcher samples the Ready pods of each tier.
+ready_pods() { # TIER: Ready pods of the tier that are not being deleted
+  k get pods -n "$ns" -l "$(tier_selector "$1")" -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}' |
+    awk 'NF == 2 && $2 == "True"' | wc -l
+}
+(while :; do echo "$(date +%s.%N) backend $(ready_pods backend) frontend $(ready_pods frontend)"; sleep 0.5; done) >"$o/drain-watch.out" 2>&1 &
+watch_pid=$!
+k get pods -n "$ns" -o wide >"$o/drain.out" 2>&1
+inns timeout 120 kubectl drain "$CLUSTER_NODE" --pod-selector="app.kubernetes.io/instance=todo-$env,app.kubernetes.io/component in (backend,frontend)" \
+  --ignore-daemonsets --delete-emptydir-data --timeout=40s >>"$o/drain.out" 2>&1
+drain_rc=$?
+pdb_allowed="$(k get pdb -n "$ns" -o jsonpath='{range .items[*]}{.metadata.name}={.status.disruptionsAllowed} {end}')"
+kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; watch_pid=""
+evicted_backend="$(grep -c '^pod/todo-backend-.* evicted' "$o/drain.out")"
+evicted_frontend="$(grep -c '^pod/todo-frontend-.* evicted' "$o/drain.out")"
+min_ready="$(awk '$1 ~ /^[0-9.]+$/ && NF == 5 { if (b == "" || $3 < b) b = $3; if (f == "" || $5 < f) f = $5 } END { print b + 0, f + 0 }' "$o/drain-watch.out")"
+{ echo "drain exit $drain_rc; evicted backend $evicted_backend, frontend $evicted_frontend; min Ready (backend frontend): $min_ready; PDBs: $pdb_allowed"; } >>"$o/drain.out"
+if ((drain_rc != 0)) && grep -q "violate the pod's disruption budget" "$o/drain.out" &&
+  ((evicted_backend == 1 && evicted_frontend == 1)) && [[ "$min_ready" =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]] &&
+  [[ "$pdb_allowed" == *"todo-backend=0"* && "$pdb_allowed" == *"todo-frontend=0"* ]]; then
+  pass "e2e: kubectl drain respects the PDBs: 1 pod per tier evicted, further evictions refused (429), Ready pods never below $min_ready (backend frontend)"
+else
+  fail "e2e: kubectl drain respects the PDBs" "$o/drain.out"
+fi
+if k uncordon "$CLUSTER_NODE" >"$o/uncordon.out" 2>&1 &&
+  k rollout status -n "$ns" deployment/todo-backend --timeout="$rollout_timeout" >>"$o/uncordon.out" 2>&1 &&
+  k rollout status -n "$ns" deployment/todo-frontend --timeout="$rollout_timeout" >>"$o/uncordon.out" 2>&1; then
+  pass "e2e: after uncordon the evicted pods' replacements are scheduled and Ready"
+else
+  fail "e2e: after uncordon every pod is Ready again" "$o/uncordon.out"
+  finish
+fi
+
+# --- 6. rolling updates under load ---------------------------------------------------------------
+# under_load NAME CMD...: steady load through the Ingress while CMD runs (plus 3 s either side).
+under_load() {
+  local name="$1" enter=(); shift
+  [[ -n "$netns" ]] && enter=(nsenter --net="/run/netns/$netns") # a command, not a function: $! is node's pid
+  "${enter[@]}" node --import tsx "$CLUSTER_HERE/traffic.ts" load --url "http://$addr" --host todo.localhost --token-file "$o/token" \
+    --concurrency "$concurrency" --out "$o/$name-load.json" >"$o/$name-load.out" 2>&1 &
+  load_pid=$!
+  sleep 3
+  "$@"
+  local rc=$?
+  sleep 3
+  kill -TERM "$load_pid" 2>/dev/null; wait "$load_pid"; load_pid=""
+  return "$rc"
+}
+load_result() { # NAME: "<requests> <failed>" from the load report
+  node -e 'const r = require(process.argv[1]); console.log(r.requests, r.failed)' "$o/$1-load.json" 2>/dev/null || echo "0 -1"
+}
+backend_pods() { k get pods -n "$ns" -l "$(tier_selector backend)" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' | sort; }
+backend_image() { k get deployment -n "$ns" todo-backend -o jsonpath='{.spec.template.spec.containers[0].image}'; }
+
+# rollout_under_load NAME REVISION IMAGE WHAT OPS-ARGS...: runs `ops OPS-ARGS` under load
+# (its output in $o/NAME.out); passes if the tool deployed REVISION, the Deployment runs
+# IMAGE, no pod from before is left and no request failed.
+rollout_under_load() {
+  local name="$1" revision="$2" image="$3" what="$4" before after requests failures; shift 4
+  before="$(backend_pods)"
+  if ! under_load "$name" ops "$1" "$o/$name.out" "${@:2}" --timeout "$rollout_timeout"; then
+    cat "$o/$name-load.out" >>"$o/$name.out" 2>/dev/null
+    fail "e2e: $what under load: npm run $1 failed" "$o/$name.out"
+    return
+  fi
+  read -r requests failures <<<"$(load_result "$name")"
+  after="$(backend_pods)"
+  if grep -q "revision $revision deployed" "$o/$name.out" && [[ "$(backend_image)" == "$image" ]] &&
+    [[ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ]] && ((requests >= 50 && failures == 0)); then
+    pass "e2e: $what under load: $(sed 's/^load: //' "$o/$name-load.out")"
+  else
+    { echo "pods before: $before"; echo "pods after: $after"; echo "image: $(backend_image)"; cat "$o/$name-load.json"; } >>"$o/$name.out" 2>&1
+    fail "e2e: $what under load with zero failed requests" "$o/$name.out"
+  fi
+}
+
+# A new revision: the same backend under a second image reference, deployed by the ops tool;
+# then back with the ops tool's rollback to revision 1.
+rolled="todo-backend:$tag-rolled"
+if ctr_k8s images tag --force "docker.io/library/todo-backend:$tag" "docker.io/library/$rolled" >"$o/tag.out" 2>&1; then
+  TODO_BACKEND_IMAGE="$rolled" rollout_under_load update 2 "$rolled" "rolling update of the backend (revision 2, $rolled)" deploy
+  rollout_under_load rollback 3 "todo-backend:$tag" "npm run rollback (revision 3 = revision 1's manifests)" rollback
+else
+  fail "e2e: a second reference to the backend image in containerd" "$o/tag.out"
+fi
+{ echo "--- kubectl get hpa"; k get hpa -n "$ns"; echo "--- events"; k get events -n "$ns" --sort-by=.lastTimestamp | tail -n 40; } >"$o/after.out" 2>&1
+
+finish
