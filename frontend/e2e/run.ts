@@ -9,12 +9,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { BACKEND, BACKEND_ENV, FRONTEND, FRONTEND_ENV } from '@todo/contract';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { freePort, statusOf } from '../scripts/local-http';
 
 const repo = path.resolve(__dirname, '../..');
 const shots = path.join(repo, '.artifacts/screenshots');
@@ -57,28 +56,6 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
     if (Date.now() - t0 > timeout) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function status(port: number, p: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => req.destroy());
-  });
 }
 
 function startProcess(name: string, script: string, env: Record<string, string>): ChildProcess {
@@ -182,8 +159,8 @@ async function main() {
     [FRONTEND_ENV.apiUpstream.name]: `http://127.0.0.1:${backendPort}`,
   });
   await step('backend and frontend servers become ready', async () => {
-    await until('backend readiness', () => status(backendPort, BACKEND.readinessPath), (s) => s === 200, 60_000);
-    await until('frontend readiness', () => status(frontendPort, FRONTEND.readinessPath), (s) => s === 200);
+    await until('backend readiness', () => statusOf(backendPort, BACKEND.readinessPath, 1000), (s) => s === 200, 60_000);
+    await until('frontend readiness', () => statusOf(frontendPort, FRONTEND.readinessPath, 1000), (s) => s === 200);
   });
 
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-chromium-'));

@@ -3,10 +3,9 @@
 // median. Needs `npm run build -w frontend` first. Usage: tsx scripts/ready-time.ts [runs]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { FRONTEND, FRONTEND_ENV } from '@todo/contract';
+import { freePort, statusOf } from './local-http';
 
 const root = path.resolve(__dirname, '..');
 const serverJs = path.join(root, 'dist/server.js');
@@ -16,28 +15,6 @@ const GOAL_MS = 1000;
 if (!existsSync(serverJs)) {
   console.error(`${serverJs} is missing: run npm run build -w frontend first`);
   process.exit(1);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function probe(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: FRONTEND.readinessPath, agent: false, timeout: 200 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => req.destroy());
-  });
 }
 
 async function once(): Promise<number> {
@@ -57,7 +34,7 @@ async function once(): Promise<number> {
   try {
     for (;;) {
       if (exited) throw new Error('the server exited before it was ready');
-      if ((await probe(port)) === 200) return Number(process.hrtime.bigint() - t0) / 1e6;
+      if ((await statusOf(port, FRONTEND.readinessPath, 200)) === 200) return Number(process.hrtime.bigint() - t0) / 1e6;
       if (Number(process.hrtime.bigint() - t0) / 1e6 > 10_000) throw new Error('not ready after 10 s');
       await new Promise((r) => setTimeout(r, 5));
     }

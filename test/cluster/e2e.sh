@@ -64,7 +64,8 @@ addons() {
     "$KUBE_BIN/mkimage" -o "$o/$c.tar" -name "todo.test/$c:1" -user 65532:65532 "$KUBE_BIN/$c" "/$c" &&
       ctr_k8s images import "$o/$c.tar" && rm -f "$o/$c.tar" || return 1
   done
-  k apply --server-side --field-manager=cluster-test -f "$CLUSTER_HERE/addons/traefik.yaml" -f "$CLUSTER_HERE/addons/metrics-server.yaml" &&
+  sed "s/__NODE_IP__/$CLUSTER_NODE_IP/" "$CLUSTER_HERE/addons/traefik.yaml" >"$o/traefik.yaml" &&
+    k apply --server-side --field-manager=cluster-test -f "$o/traefik.yaml" -f "$CLUSTER_HERE/addons/metrics-server.yaml" &&
     k rollout status -n ingress-nginx deployment/traefik --timeout=120s &&
     k rollout status -n kube-system deployment/metrics-server --timeout=120s &&
     k wait apiservice/v1beta1.metrics.k8s.io --for=condition=Available --timeout=120s
@@ -84,7 +85,7 @@ if ! ops secrets "$o/secrets.out"; then
 fi
 t0=$SECONDS
 if ops deploy "$o/deploy-1.out" --timeout "$rollout_timeout" && grep -q '^smoke test passed' "$o/deploy-1.out" &&
-  grep -q 'revision 1 deployed' "$o/deploy-1.out" && grep -q 'Ingress todo.localhost API' "$o/deploy-1.out"; then
+  grep -q 'revision 1 deployed' "$o/deploy-1.out" && grep -q '^PASS Ingress .* API ' "$o/deploy-1.out"; then
   pass "e2e: npm run deploy -- --env $env: rolled out, smoke test passed including its Ingress checks ($((SECONDS - t0)) s)"
 else
   fail "e2e: npm run deploy -- --env $env (with the smoke test's Ingress checks)" "$o/deploy-1.out"
@@ -92,8 +93,8 @@ else
 fi
 
 # --- 3. the Ingress, from outside the cluster ---------------------------------------------------
-addr="$(k get ingress -n "$ns" todo -o jsonpath='{.status.loadBalancer.ingress[0].ip}')"
-traffic() { inns node --import tsx "$CLUSTER_HERE/traffic.ts" "$@" --url "http://$addr" --host todo.localhost --token-file "$o/token"; }
+read -r addr host < <(k get ingress -n "$ns" todo -o jsonpath='{.status.loadBalancer.ingress[0].ip} {.spec.rules[0].host}')
+traffic() { inns node --import tsx "$CLUSTER_HERE/traffic.ts" "$@" --url "http://$addr" --host "$host" --token-file "$o/token"; }
 if [[ -n "$addr" ]] && traffic flow >"$o/flow.out" 2>&1; then
   pass "e2e: Ingress at $addr (Traefik): / -> frontend, /api -> backend (sign-up, create, list), other hosts 404 ($(grep -c '^ok' "$o/flow.out") checks)"
 else
@@ -158,7 +159,7 @@ fi
 under_load() {
   local name="$1" enter=(); shift
   [[ -n "$netns" ]] && enter=(nsenter --net="/run/netns/$netns") # a command, not a function: $! is node's pid
-  "${enter[@]}" node --import tsx "$CLUSTER_HERE/traffic.ts" load --url "http://$addr" --host todo.localhost --token-file "$o/token" \
+  "${enter[@]}" node --import tsx "$CLUSTER_HERE/traffic.ts" load --url "http://$addr" --host "$host" --token-file "$o/token" \
     --concurrency "$concurrency" --out "$o/$name-load.json" >"$o/$name-load.out" 2>&1 &
   load_pid=$!
   sleep 3

@@ -21,7 +21,7 @@ env_file="${1:-$STATE_DIR/env}"
 source "$env_file"
 timeout_s="${CLUSTER_READY_TIMEOUT:-180}"
 node_name=todo-node
-node_ip=10.200.0.1       # on a veth pair inside our network namespace only
+node_ip="${CLUSTER_ADVERTISE_ADDRESS:-10.200.0.1}" # the apiserver's advertised address; on a veth pair inside our network namespace only
 pod_cidr=10.244.0.0/24   # on the cni0 bridge inside our network namespace only
 S="$STATE_DIR/node"
 pki="$CLUSTER_PKI"
@@ -252,6 +252,7 @@ log "CoreDNS ready at 10.96.0.10"
 
 cat >>"$env_file" <<EOF
 export CLUSTER_NODE="$node_name"
+export CLUSTER_NODE_IP="$node_ip"
 export CLUSTER_CONTAINERD_SOCK="$sock"
 EOF
 log "node up"
