@@ -13,7 +13,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 CACHE=${TODO_CACHE:-$HOME/.cache/todo-cdk8s}
-DEFS=${K8S_DEFINITIONS:-$ROOT/../shared/kubernetes-schemas/v1.33.0/_definitions.json}
+# ../shared/ beside the project's root; for a clone of a local checkout (CI clones main into a
+# temporary folder), beside the checkout it was cloned from.
+DEFS=${K8S_DEFINITIONS:-}
+if [ -z "$DEFS" ]; then
+  for base in "$ROOT/.." "$(git -C "$ROOT" remote get-url origin 2>/dev/null)/.."; do
+    DEFS="$base/shared/kubernetes-schemas/v1.33.0/_definitions.json"
+    [ -f "$DEFS" ] && break
+  done
+fi
 K8S_VERSION=v1.33 # for kube-score's deprecated-API check; the schemas come from DEFS
 
 KUBECONFORM_VERSION=v0.7.0
