@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Regenerates imports/k8s.ts (the typed Kubernetes 1.33 API objects) with cdk8s-cli's own importer,
-// reading the schema from the shared local file instead of downloading it from GitHub (this
-// machine cannot reach GitHub). `cdk8s import k8s@1.33.0` would download
+// reading the schema from schemas/kubernetes/ in this repository instead of downloading it from
+// GitHub (see schemas/README.md). `cdk8s import k8s@1.33.0` would download
 //   https://raw.githubusercontent.com/cdk8s-team/cdk8s/master/kubernetes-schemas/v1.33.0/_definitions.json
 // through cdk8s-cli's `util.download`; we replace that one function for the duration of the import
 // so the request is answered from the file, and everything else (type generation, naming, header)
@@ -21,7 +21,7 @@ const flag = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const version = flag('--version', '1.33.0');
-const schemaPath = path.resolve(flag('--schema', path.join(root, '..', 'shared', 'kubernetes-schemas', `v${version}`, '_definitions.json')));
+const schemaPath = path.resolve(flag('--schema', path.join(root, 'schemas', 'kubernetes', `v${version}`, '_definitions.json')));
 if (!fs.existsSync(schemaPath)) {
   console.error(`import-k8s: schema file not found: ${schemaPath} (give --schema PATH)`);
   process.exit(1);

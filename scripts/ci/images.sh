@@ -17,9 +17,6 @@ export TODO_CACHE=${TODO_CACHE:-$HOME/.cache/todo-cdk8s}
 BACKEND_BUDGET_MB=${BACKEND_BUDGET_MB:-40}
 FRONTEND_BUDGET_MB=${FRONTEND_BUDGET_MB:-15}
 BASE_IMAGE=${TODO_BASE_IMAGE:-node:24-bookworm-slim}
-# This machine's npm registry mirror lacks other platforms' optional packages, which makes `npm ci`
-# reject the lockfile; `install` installs exactly the lockfile and fails if it would change it.
-NPM_INSTALL=${TODO_NPM_INSTALL:-install}
 started=$(date +%s)
 id=todo-img-$$
 net=$id-net
@@ -58,7 +55,7 @@ say "stand-ins ready in $(( $(date +%s) - t0 )) s"
 
 # ---- 3. build -----------------------------------------------------------------------------------
 t0=$(date +%s)
-mapfile -t refs < <(scripts/build-images --quiet --npm-install "$NPM_INSTALL" --base-image "$BASE_IMAGE")
+mapfile -t refs < <(scripts/build-images --quiet --base-image "$BASE_IMAGE")
 build_s=$(( $(date +%s) - t0 ))
 [ "${#refs[@]}" -eq 2 ] || { echo "images: build-images produced ${#refs[@]} image(s), expected 2" >&2; exit 1; }
 backend_ref=${refs[0]}; frontend_ref=${refs[1]}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Schema and policy validation of every dist/<env>/ (issue 2).
 #   1. installs the validators (pinned, cached outside the repo, keyed by version);
-#   2. generates kubeconform's strict JSON schemas offline from ../shared/.../_definitions.json;
+#   2. generates kubeconform's strict JSON schemas offline from schemas/kubernetes/<version>/_definitions.json;
 #   3. self-test: known-bad fixtures must FAIL each validator with the expected message and a
 #      known-good fixture must pass, so a validator that silently passes breaks the build;
 #   4. runs `npm run synth` when dist/ is missing, then validates every dist/<env>/ with
@@ -13,15 +13,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 CACHE=${TODO_CACHE:-$HOME/.cache/todo-cdk8s}
-# ../shared/ beside the project's root; for a clone of a local checkout (CI clones main into a
-# temporary folder), beside the checkout it was cloned from.
-DEFS=${K8S_DEFINITIONS:-}
-if [ -z "$DEFS" ]; then
-  for base in "$ROOT/.." "$(git -C "$ROOT" remote get-url origin 2>/dev/null)/.."; do
-    DEFS="$base/shared/kubernetes-schemas/v1.33.0/_definitions.json"
-    [ -f "$DEFS" ] && break
-  done
-fi
+K8S_SCHEMA_VERSION=v1.33.0
+DEFS=${K8S_DEFINITIONS:-$ROOT/schemas/kubernetes/$K8S_SCHEMA_VERSION/_definitions.json}
 K8S_VERSION=v1.33 # for kube-score's deprecated-API check; the schemas come from DEFS
 
 KUBECONFORM_VERSION=v0.7.0

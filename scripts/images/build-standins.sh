@@ -23,7 +23,7 @@ CACHE=${TODO_CACHE:-$HOME/.cache/todo-cdk8s}/images
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CA_BUNDLE=${TODO_CA_BUNDLE:-${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}}
 
-NODE_VERSION=${STANDIN_NODE_VERSION:-24.21.0}
+NODE_VERSION=${STANDIN_NODE_VERSION:-$(cat "$HERE/../../.nvmrc")}
 NPM_VERSION=${STANDIN_NPM_VERSION:-11.21.2}
 NODE_TAG=${STANDIN_NODE_TAG:-node:24-bookworm-slim}
 POSTGRES_MAJOR=17

@@ -65,7 +65,7 @@ import_images() {
     echo "missing in Docker: ${missing[*]}: building them as scripts/ci/images.sh does"
     scripts/images/build-standins.sh all || return 1
     [[ "$tag" == "$(git rev-parse --short=12 HEAD)" ]] || echo "note: HEAD moved since synth; building $tag from the working tree"
-    scripts/build-images --quiet --npm-install install --base-image node:24-bookworm-slim --tag "$tag" || return 1
+    scripts/build-images --quiet --base-image node:24-bookworm-slim --tag "$tag" || return 1
   fi
   for i in "${images[@]}"; do
     echo "import $i"
