@@ -14,6 +14,7 @@ import path from 'node:path';
 import { BACKEND, BACKEND_ENV, FRONTEND, FRONTEND_ENV } from '@todo/contract';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { freePort, statusOf } from '../scripts/local-http';
+import { describe as describePerf, measure, type PerfCase, routeHtml, seedUser } from './perf';
 
 const repo = path.resolve(__dirname, '../..');
 const shots = path.join(repo, '.artifacts/screenshots');
@@ -186,6 +187,30 @@ async function main() {
     const base = `http://127.0.0.1:${frontendPort}`;
     const email = `e2e-${Date.now()}@example.test`;
     const password = 'correct horse battery staple';
+
+    await step('performance: first contentful paint and an interactive list of 200 tasks (figures, not assertions)', async () => {
+      const perfEmail = `perf-${Date.now()}@example.test`;
+      await seedUser(base, perfEmail, password, 200);
+      const login = async (p: Page) => {
+        await p.goto(`${base}/login`);
+        await p.getByLabel('Email').fill(perfEmail);
+        await p.getByLabel('Password').fill(password);
+        await p.getByRole('button', { name: 'Log in' }).click();
+        await p.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
+      };
+      const cases: PerfCase[] = [
+        { name: '20 of 200 per page', path: '/tasks', rows: 20 },
+        { name: '100 of 200 per page', path: '/tasks?pageSize=100', rows: 100 },
+      ];
+      const variants: [string, ((p: Page) => Promise<void>) | undefined][] = [
+        ['as served', undefined],
+        ['HTML through a test route (control)', (p) => routeHtml(p, base, 'runtime-config', null)],
+        ['HTML through a test route, runtime configuration embedded', (p) => routeHtml(p, base, 'runtime-config', { apiBaseUrl: '/api' })],
+      ];
+      for (const [variant, prepare] of variants) {
+        for (const r of await measure(context!, base, login, cases, { prepare })) log(`    ${variant}: ${describePerf(r)}`);
+      }
+    });
 
     await step('a signed-out visitor lands on the log-in page', async () => {
       await page.goto(`${base}/tasks`);
