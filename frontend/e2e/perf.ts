@@ -74,6 +74,7 @@ export async function seedUser(base: string, email: string, password: string, co
 export interface PerfResult {
   name: string;
   cache: 'cold' | 'warm';
+  latencyMs: number;
   fcp: number[];
   list: number[];
 }
@@ -82,7 +83,7 @@ const fmt = (xs: number[]) => `${median(xs).toFixed(0)} ms (${Math.min(...xs).to
 
 /** One line per result: medians with the range of the runs. */
 export function describe(r: PerfResult): string {
-  return `${r.name}, ${r.cache} cache: first contentful paint ${fmt(r.fcp)}, list interactive ${fmt(r.list)}, median of ${r.fcp.length}`;
+  return `${r.name}, ${r.cache} cache${r.latencyMs ? `, ${r.latencyMs} ms round trips` : ''}: first contentful paint ${fmt(r.fcp)}, list interactive ${fmt(r.list)}, median of ${r.fcp.length}`;
 }
 
 /**
@@ -95,19 +96,24 @@ export async function measure(
   base: string,
   login: (page: Page) => Promise<void>,
   cases: PerfCase[],
-  { runs = 7, prepare }: { runs?: number; prepare?: (page: Page) => Promise<void> } = {},
+  { runs = 7, prepare, latencyMs = 0, caches = ['cold', 'warm'] }: { runs?: number; prepare?: (page: Page) => Promise<void>; latencyMs?: number; caches?: ('cold' | 'warm')[] } = {},
 ): Promise<PerfResult[]> {
   const page = await context.newPage();
   await page.bringToFront();
   const cdp = await context.newCDPSession(page);
+  if (latencyMs) {
+    // Every request waits this long for its answer, as over a real network.
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: latencyMs, downloadThroughput: -1, uploadThroughput: -1 });
+  }
   try {
     await prepare?.(page);
     await page.addInitScript(observeList([...new Set(cases.map((c) => c.rows))]));
     await login(page);
     const out: PerfResult[] = [];
     for (const c of cases) {
-      for (const cache of ['cold', 'warm'] as const) {
-        const r: PerfResult = { name: c.name, cache, fcp: [], list: [] };
+      for (const cache of caches) {
+        const r: PerfResult = { name: c.name, cache, latencyMs, fcp: [], list: [] };
         // One load first, so that a warm run follows a load of the same address.
         for (let i = 0; i <= runs; i++) {
           if (cache === 'cold') await cdp.send('Network.clearBrowserCache');
