@@ -128,7 +128,7 @@ const focused = (page: Page) =>
     const el = document.activeElement;
     const row = el?.closest('li[data-task-id]');
     return {
-      label: el?.getAttribute('aria-label') ?? el?.textContent?.trim() ?? '',
+      label: el === document.body ? '' : (el?.getAttribute('aria-label') ?? el?.textContent?.trim() ?? ''),
       tag: el?.tagName ?? '',
       row: row?.querySelector('.task-title')?.textContent ?? null,
     };

@@ -1,6 +1,7 @@
 import type { Task } from '@todo/contract';
 import { useEffect, useRef, useState } from 'react';
 import type { ViewTask } from '../tasks/changes';
+import { ConfirmDelete } from './ConfirmDelete';
 
 interface Props {
   items: readonly ViewTask[];
@@ -22,7 +23,6 @@ const plural = (n: number) => (n === 1 ? '1 task' : `${n} tasks`);
 export function BulkBar({ items, selected, busy, onSelectAll, onComplete, onDelete, onDone }: Props) {
   const [confirming, setConfirming] = useState(false);
   const allBox = useRef<HTMLInputElement>(null);
-  const confirmButton = useRef<HTMLButtonElement>(null);
   const deleteButton = useRef<HTMLButtonElement>(null);
   const backToDelete = useRef(false);
   const n = selected.length;
@@ -34,8 +34,7 @@ export function BulkBar({ items, selected, busy, onSelectAll, onComplete, onDele
     if (allBox.current) allBox.current.indeterminate = n > 0 && !all;
   }, [n, all]);
   useEffect(() => {
-    if (confirming) confirmButton.current?.focus();
-    else if (backToDelete.current) {
+    if (!confirming && backToDelete.current) {
       backToDelete.current = false;
       deleteButton.current?.focus();
     }
@@ -66,29 +65,19 @@ export function BulkBar({ items, selected, busy, onSelectAll, onComplete, onDele
       </label>
       <span className="selected-count">{n} selected</span>
       {confirming ? (
-        <span className="actions confirm" role="group" aria-label="Confirm deleting the selected tasks">
-          <span>Delete {plural(n)}?</span>
-          <button
-            ref={confirmButton}
-            type="button"
-            className="danger"
-            onClick={() => {
-              setConfirming(false);
-              onDelete();
-            }}
-          >
-            Yes, delete
-          </button>
-          <button
-            type="button"
-            onClick={() => {
-              backToDelete.current = true;
-              setConfirming(false);
-            }}
-          >
-            Keep them
-          </button>
-        </span>
+        <ConfirmDelete
+          label="Confirm deleting the selected tasks"
+          question={`Delete ${plural(n)}?`}
+          keepLabel="Keep them"
+          onConfirm={() => {
+            setConfirming(false);
+            onDelete();
+          }}
+          onKeep={() => {
+            backToDelete.current = true;
+            setConfirming(false);
+          }}
+        />
       ) : (
         <span className="actions">
           <button type="button" aria-disabled={inactive} onClick={guard(() => onComplete(true))}>

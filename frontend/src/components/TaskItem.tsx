@@ -3,6 +3,7 @@ import { memo, useEffect, useId, useRef, useState } from 'react';
 import { userMessage } from '../api';
 import { dueLabel } from '../dates';
 import type { ViewTask } from '../tasks/changes';
+import { ConfirmDelete } from './ConfirmDelete';
 import { type FormDraft, PRIORITY_LABELS, TaskForm } from './TaskForm';
 
 interface Props {
@@ -27,16 +28,14 @@ export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSe
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const editButton = useRef<HTMLButtonElement>(null);
-  const confirmButton = useRef<HTMLButtonElement>(null);
   const deleteButton = useRef<HTMLButtonElement>(null);
   const returnFocus = useRef(false);
   const keptIt = useRef(false);
   const id = useId();
 
   useEffect(() => {
-    if (confirming) confirmButton.current?.focus();
     // "Keep it": back to the Delete button.
-    else if (keptIt.current) {
+    if (!confirming && keptIt.current) {
       keptIt.current = false;
       deleteButton.current?.focus({ preventScroll: true });
     }
@@ -148,29 +147,19 @@ export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSe
       </div>
       {!selecting &&
         (confirming ? (
-          <div className="actions confirm" role="group" aria-label={`Confirm deleting “${task.title}”`}>
-            <span>Delete this task?</span>
-            <button
-              ref={confirmButton}
-              type="button"
-              className="danger"
-              onClick={() => {
-                setConfirming(false);
-                onDelete(task);
-              }}
-            >
-              Yes, delete
-            </button>
-            <button
-              type="button"
-              onClick={() => {
-                keptIt.current = true;
-                setConfirming(false);
-              }}
-            >
-              Keep it
-            </button>
-          </div>
+          <ConfirmDelete
+            label={`Confirm deleting “${task.title}”`}
+            question="Delete this task?"
+            keepLabel="Keep it"
+            onConfirm={() => {
+              setConfirming(false);
+              onDelete(task);
+            }}
+            onKeep={() => {
+              keptIt.current = true;
+              setConfirming(false);
+            }}
+          />
         ) : (
           <div className="actions">
             <button ref={editButton} type="button" className="ghost" disabled={task.local} onClick={() => setEditing(true)} aria-label={`Edit “${task.title}”`}>
