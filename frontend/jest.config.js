@@ -1,6 +1,7 @@
 // Fast unit tests of the web server (server/) and of the client logic that is not just markup
-// (src/query.ts, src/api.ts, src/tags.ts). Included by the root jest.config.js; the browser
-// end-to-end test is separate (e2e/run.mjs, scripts/ci/frontend-e2e.sh).
+// (src/query.ts, src/api.ts, src/config.ts, src/tags.ts, src/dates.ts, src/tasks/changes.ts).
+// Included by the root jest.config.js; the browser end-to-end test is separate (e2e/run.ts,
+// scripts/ci/frontend-e2e.sh).
 /** @type {import('jest').Config} */
 module.exports = {
   displayName: 'frontend',

@@ -62,7 +62,17 @@ interface RequestOptions {
   query?: URLSearchParams;
   /** Send the session token, and treat 401 as "session over" (false for log-in and sign-up). */
   auth?: boolean;
+  /** Let the request outlive the page (a deferred delete flushed when the page is hidden). */
+  keepalive?: boolean;
 }
+
+/** Per-call options of the task mutations. */
+export interface MutationOptions {
+  keepalive?: boolean;
+}
+
+/** The sentence to show for any failure: the API's own words for an ApiRequestError. */
+export const userMessage = (err: unknown): string => (err instanceof ApiRequestError ? err.message : 'Something went wrong. Please try again.');
 
 export const SESSION_ENDED = 'Your session has ended. Please log in again.';
 
@@ -73,7 +83,7 @@ export class ApiClient {
     this.fetchImpl = opts.fetch ?? ((...args) => globalThis.fetch(...args));
   }
 
-  async request<T>(method: string, route: string, { body, query, auth = true }: RequestOptions = {}): Promise<T> {
+  async request<T>(method: string, route: string, { body, query, auth = true, keepalive }: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     // No Content-Type without a body: the API rejects an empty body declared as JSON.
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -84,7 +94,9 @@ export class ApiClient {
 
     let res: Response;
     try {
-      res = await this.fetchImpl(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const init: RequestInit = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+      if (keepalive) init.keepalive = true;
+      res = await this.fetchImpl(url, init);
     } catch {
       throw new ApiRequestError(0, 'Cannot reach the server. Check your connection and try again.');
     }
@@ -131,7 +143,7 @@ export class ApiClient {
   updateTask(id: string, update: TaskUpdate): Promise<Task> {
     return this.request('PATCH', API_ROUTES.task(id), { body: update });
   }
-  deleteTask(id: string): Promise<void> {
-    return this.request('DELETE', API_ROUTES.task(id));
+  deleteTask(id: string, { keepalive }: MutationOptions = {}): Promise<void> {
+    return this.request('DELETE', API_ROUTES.task(id), { keepalive });
   }
 }

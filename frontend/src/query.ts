@@ -135,6 +135,11 @@ export function hasFilters(query: ListQuery): boolean {
   return Boolean(query.q.trim() || query.status !== 'all' || query.priority || query.tag || query.dueFrom || query.dueTo);
 }
 
+/** How many filters behind the Filters control are set (search has its own box; sorting is not a filter). */
+export function activeFilterCount(query: ListQuery): number {
+  return [query.status !== 'all', query.priority, query.tag, query.dueFrom, query.dueTo].filter(Boolean).length;
+}
+
 /** Describes a problem with the due-date range, or null. */
 export function dueRangeProblem(query: Pick<ListQuery, 'dueFrom' | 'dueTo'>): string | null {
   if (query.dueFrom && query.dueTo && query.dueFrom > query.dueTo) return '“Due from” is after “due to”: no task can match.';

@@ -1,6 +1,6 @@
 import { API_ROUTES, FRONTEND } from '@todo/contract';
 import { ApiClient, ApiRequestError, apiUrl, describeFailure, SESSION_ENDED } from '../src/api';
-import { loadRuntimeConfig } from '../src/config';
+import { loadRuntimeConfig, readEmbeddedConfig, RUNTIME_CONFIG_ELEMENT_ID } from '../src/config';
 
 interface Call {
   url: string;
@@ -59,6 +59,14 @@ describe('ApiClient', () => {
       expect(call.init.body).toBeUndefined();
     }
     expect(c.calls.map((x) => `${x.init.method} ${x.url}`)).toEqual(['DELETE /api/tasks/42', 'POST /api/auth/logout']);
+    expect(c.calls[0]!.init.keepalive).toBeUndefined();
+  });
+
+  it('lets a delete outlive the page when asked (flushed on page hide)', async () => {
+    const c = client(() => new Response(null, { status: 204 }));
+    await c.api.deleteTask('7', { keepalive: true });
+    expect(c.calls[0]!.init.keepalive).toBe(true);
+    expect((c.calls[0]!.init.headers as Record<string, string>).Authorization).toBe('Bearer tok');
   });
 
   it('shows the API message of a failed call', async () => {
@@ -100,15 +108,32 @@ describe('ApiClient', () => {
   });
 });
 
+/** A page with (or without) the embedded configuration element. */
+const page = (text?: string) => ({
+  getElementById: (id: string) => (text !== undefined && id === RUNTIME_CONFIG_ELEMENT_ID ? ({ textContent: text } as HTMLElement) : null),
+});
+
 describe('loadRuntimeConfig', () => {
-  it('reads apiBaseUrl from the runtime configuration path', async () => {
-    const f = fakeFetch(() => json(200, { apiBaseUrl: 'https://api.example.test' }));
-    await expect(loadRuntimeConfig(f.fn)).resolves.toEqual({ apiBaseUrl: 'https://api.example.test' });
-    expect(f.calls[0]!.url).toBe(FRONTEND.runtimeConfigPath);
+  it('reads the configuration the server embedded in the page, without a request', async () => {
+    const f = fakeFetch(() => json(500, {}));
+    await expect(loadRuntimeConfig(f.fn, page('{"apiBaseUrl":"https://api.example.test/v1"}'))).resolves.toEqual({ apiBaseUrl: 'https://api.example.test/v1' });
+    expect(f.calls).toHaveLength(0);
   });
 
-  it('rejects a missing or malformed configuration with a clear message', async () => {
-    await expect(loadRuntimeConfig(fakeFetch(() => json(200, { other: 1 })).fn)).rejects.toThrow(/malformed/);
-    await expect(loadRuntimeConfig(fakeFetch(() => json(404, {})).fn)).rejects.toThrow(/\(404\)/);
+  it('fetches the runtime configuration path when the page has none (dev server, older servers)', async () => {
+    const f = fakeFetch(() => json(200, { apiBaseUrl: 'https://api.example.test' }));
+    await expect(loadRuntimeConfig(f.fn, page())).resolves.toEqual({ apiBaseUrl: 'https://api.example.test' });
+    expect(f.calls[0]!.url).toBe(FRONTEND.runtimeConfigPath);
+    await expect(loadRuntimeConfig(f.fn, null)).resolves.toEqual({ apiBaseUrl: 'https://api.example.test' });
+  });
+
+  it('rejects a missing or malformed configuration with a message naming where it came from', async () => {
+    await expect(loadRuntimeConfig(fakeFetch(() => json(200, { other: 1 })).fn, page())).rejects.toThrow(`(${FRONTEND.runtimeConfigPath}) is malformed`);
+    await expect(loadRuntimeConfig(fakeFetch(() => json(404, {})).fn, page())).rejects.toThrow(/\(404\)/);
+    // Embedded but broken is the server's bug: reported, not papered over by a second request.
+    const f = fakeFetch(() => json(200, { apiBaseUrl: '/api' }));
+    await expect(loadRuntimeConfig(f.fn, page('{"apiBaseUrl":'))).rejects.toThrow(`#${RUNTIME_CONFIG_ELEMENT_ID} in the page) is not valid JSON`);
+    expect(() => readEmbeddedConfig(page('{"apiBaseUrl":""}'))).toThrow(/malformed: no apiBaseUrl/);
+    expect(f.calls).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
 import { LIMITS } from '@todo/contract';
 import {
+  activeFilterCount,
   DEFAULT_QUERY,
   dueRangeProblem,
   hasFilters,
@@ -81,5 +82,14 @@ describe('helpers', () => {
     expect(pageCount(0, 20)).toBe(1);
     expect(pageCount(20, 20)).toBe(1);
     expect(pageCount(21, 20)).toBe(2);
+  });
+});
+
+describe('the Filters control', () => {
+  it('counts the filters set behind it, not the search box or the sorting', () => {
+    expect(activeFilterCount(DEFAULT_QUERY)).toBe(0);
+    expect(activeFilterCount({ ...DEFAULT_QUERY, q: 'milk', sort: 'title', order: 'asc', pageSize: 50, page: 3 })).toBe(0);
+    expect(activeFilterCount({ ...DEFAULT_QUERY, status: 'open', tag: 'home' })).toBe(2);
+    expect(activeFilterCount({ ...DEFAULT_QUERY, status: 'completed', priority: 'low', tag: 'x', dueFrom: '2026-01-01', dueTo: '2026-02-01' })).toBe(5);
   });
 });

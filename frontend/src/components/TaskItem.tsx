@@ -1,66 +1,76 @@
 import type { Task, TaskCreate } from '@todo/contract';
-import { useEffect, useRef, useState } from 'react';
-import { ApiRequestError } from '../api';
-import { formatDate, isOverdue } from '../dates';
-import { PRIORITY_LABELS, TaskForm } from './TaskForm';
+import { memo, useEffect, useId, useRef, useState } from 'react';
+import { userMessage } from '../api';
+import { dueLabel } from '../dates';
+import type { ViewTask } from '../tasks/changes';
+import { ConfirmDelete } from './ConfirmDelete';
+import { type FormDraft, PRIORITY_LABELS, TaskForm } from './TaskForm';
 
 interface Props {
-  task: Task;
-  onToggle(task: Task): Promise<void>;
-  onSave(task: Task, values: Required<TaskCreate>): Promise<void>;
-  onDelete(task: Task): Promise<void>;
+  task: ViewTask;
+  /** Selection mode: a "Select" checkbox instead of "Completed", no per-task actions. */
+  selecting: boolean;
+  selected: boolean;
+  onSelect(task: Task, selected: boolean): void;
+  onToggle(task: Task): Promise<unknown>;
+  onSave(task: Task, values: Required<TaskCreate>): Promise<unknown>;
+  onDelete(task: Task): void;
   onTagClick(tag: string): void;
+  today: string;
+  locale: string;
 }
 
-export function TaskItem({ task, onToggle, onSave, onDelete, onTagClick }: Props) {
+/** One row of the list. Memoised: a change to one task re-renders that row only. */
+export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSelect, onToggle, onSave, onDelete, onTagClick, today, locale }: Props) {
   const [editing, setEditing] = useState(false);
+  /** An edit the server refused: the form reopens with it and the reason. */
+  const [draft, setDraft] = useState<{ values: FormDraft; error: string } | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  // The checkbox flips at once (optimistic) and flips back if the API refuses.
-  const [checked, setChecked] = useState(task.completed);
-  useEffect(() => setChecked(task.completed), [task.completed]);
   const editButton = useRef<HTMLButtonElement>(null);
-  const confirmButton = useRef<HTMLButtonElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
   const returnFocus = useRef(false);
+  const keptIt = useRef(false);
+  const id = useId();
 
   useEffect(() => {
-    if (confirming) confirmButton.current?.focus();
+    // "Keep it": back to the Delete button.
+    if (!confirming && keptIt.current) {
+      keptIt.current = false;
+      deleteButton.current?.focus({ preventScroll: true });
+    }
   }, [confirming]);
   useEffect(() => {
     // Back from the edit form: focus returns to the Edit button, not to the top of the page.
     if (!editing && returnFocus.current) {
       returnFocus.current = false;
-      editButton.current?.focus();
+      editButton.current?.focus({ preventScroll: true });
     }
   }, [editing]);
 
-  async function run(action: () => Promise<void>, undo?: () => void) {
-    setError(null);
-    setBusy(true);
-    try {
-      await action();
-    } catch (err) {
-      undo?.();
-      setError(err instanceof ApiRequestError ? err.message : 'Something went wrong. Please try again.');
-    }
-    setBusy(false);
-  }
-
   if (editing) {
     return (
-      <li className="task editing">
+      <li className="task editing" data-task-id={task.id}>
         <TaskForm
           task={task}
+          draft={draft?.values}
+          initialError={draft?.error}
           submitLabel="Save"
           autoFocus
-          onSubmit={async (values) => {
-            await onSave(task, values);
+          onSubmit={(values, typed) => {
+            // The list shows the edit at once; if the server refuses it, the form comes back
+            // with what was typed and the reason.
             returnFocus.current = true;
+            setDraft(null);
             setEditing(false);
+            onSave(task, values).catch((err: unknown) => {
+              setDraft({ values: typed, error: userMessage(err) });
+              setEditing(true);
+            });
           }}
           onCancel={() => {
             returnFocus.current = true;
+            setDraft(null);
             setEditing(false);
           }}
         />
@@ -68,74 +78,105 @@ export function TaskItem({ task, onToggle, onSave, onDelete, onTagClick }: Props
     );
   }
 
-  const overdue = isOverdue(task.dueDate, task.completed);
+  const due = task.dueDate ? dueLabel(task.dueDate, task.completed, today, locale) : null;
+  const titleId = `${id}-title`;
+  const classes = ['task', `priority-${task.priority}`, task.completed && 'completed', task.saving && 'saving', selected && 'selected'].filter(Boolean).join(' ');
   return (
-    <li className={`task priority-${task.priority}${task.completed ? ' completed' : ''}`} data-task-id={task.id}>
-      <div className="task-main">
+    <li className={classes} data-task-id={task.id}>
+      {selecting ? (
+        <input
+          id={`${id}-select`}
+          type="checkbox"
+          className="check select"
+          checked={selected}
+          disabled={task.local}
+          aria-label={`Select “${task.title}”`}
+          onChange={(e) => onSelect(task, e.target.checked)}
+        />
+      ) : (
         <input
           type="checkbox"
-          className="toggle"
-          checked={checked}
-          disabled={busy}
+          className="check toggle"
+          checked={task.completed}
+          // Never disabled while saving: a disabled control drops keyboard focus.
+          disabled={task.local}
           aria-label={`Completed: ${task.title}`}
           onChange={() => {
-            setChecked(!task.completed);
-            void run(
-              () => onToggle(task),
-              () => setChecked(task.completed),
-            );
+            setError(null);
+            onToggle(task).catch((err: unknown) => setError(userMessage(err)));
           }}
         />
-        <div className="task-body">
-          <h3 className="task-title">{task.title}</h3>
-          {task.description && <p className="task-description">{task.description}</p>}
-          <p className="task-meta">
-            <span className={`badge priority ${task.priority}`}>{PRIORITY_LABELS[task.priority]} priority</span>
-            {task.dueDate && (
-              <span className={`due${overdue ? ' overdue' : ''}`}>
-                {overdue ? 'Overdue · ' : ''}Due <time dateTime={task.dueDate}>{formatDate(task.dueDate)}</time>
-              </span>
-            )}
-            {task.completed && <span className="badge done">Done</span>}
-          </p>
+      )}
+      <div className="task-body">
+        <h3 className="task-title" id={titleId}>
+          {selecting ? <label htmlFor={`${id}-select`}>{task.title}</label> : task.title}
+        </h3>
+        {task.description && <p className="task-description">{task.description}</p>}
+        <div className="task-meta">
+          <span className={`badge priority ${task.priority}`}>
+            {PRIORITY_LABELS[task.priority]}
+            <span className="sr-only"> priority</span>
+          </span>
+          {due && (
+            <span className={`due due-${due.state}`}>
+              <time dateTime={task.dueDate!}>{due.text}</time>
+            </span>
+          )}
+          {task.saving && <span className="saving-note">Saving…</span>}
           {task.tags.length > 0 && (
             <ul className="tags" aria-label="Tags">
               {task.tags.map((tag) => (
                 <li key={tag}>
-                  <button type="button" className="tag" onClick={() => onTagClick(tag)} aria-label={`Show tasks tagged ${tag}`}>
-                    #{tag}
-                  </button>
+                  {selecting ? (
+                    <span className="tag">#{tag}</span>
+                  ) : (
+                    <button type="button" className="tag" onClick={() => onTagClick(tag)} aria-label={`Show tasks tagged ${tag}`}>
+                      #{tag}
+                    </button>
+                  )}
                 </li>
               ))}
             </ul>
           )}
         </div>
+        {error && (
+          <p className="error small" role="alert">
+            {error}
+          </p>
+        )}
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      {confirming ? (
-        <div className="actions confirm" role="group" aria-label={`Confirm deleting “${task.title}”`}>
-          <span>Delete this task?</span>
-          <button ref={confirmButton} type="button" className="danger" disabled={busy} onClick={() => run(() => onDelete(task))}>
-            Yes, delete
-          </button>
-          <button type="button" disabled={busy} onClick={() => setConfirming(false)}>
-            Keep it
-          </button>
-        </div>
-      ) : (
-        <div className="actions">
-          <button ref={editButton} type="button" onClick={() => setEditing(true)} aria-label={`Edit “${task.title}”`}>
-            Edit
-          </button>
-          <button type="button" className="danger-outline" onClick={() => setConfirming(true)} aria-label={`Delete “${task.title}”`}>
-            Delete
-          </button>
-        </div>
-      )}
+      {!selecting &&
+        (confirming ? (
+          <ConfirmDelete
+            label={`Confirm deleting “${task.title}”`}
+            question="Delete this task?"
+            keepLabel="Keep it"
+            onConfirm={() => {
+              setConfirming(false);
+              onDelete(task);
+            }}
+            onKeep={() => {
+              keptIt.current = true;
+              setConfirming(false);
+            }}
+          />
+        ) : (
+          <div className="actions">
+            <button ref={editButton} type="button" className="ghost" disabled={task.local} onClick={() => setEditing(true)} aria-label={`Edit “${task.title}”`}>
+              Edit
+            </button>
+            <button
+              ref={deleteButton}
+              type="button"
+              className="ghost danger-text"
+              disabled={task.local}
+              onClick={() => setConfirming(true)}
+              aria-label={`Delete “${task.title}”`}
+            >
+              Delete
+            </button>
+          </div>
+        ))}
     </li>
   );
-}
+});

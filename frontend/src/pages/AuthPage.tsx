@@ -1,7 +1,7 @@
 import { LIMITS, type Session } from '@todo/contract';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { type ApiClient, ApiRequestError } from '../api';
-import { navigate } from '../router';
+import { hasNavigated, navigate } from '../router';
 
 interface Props {
   mode: 'login' | 'signup';
@@ -22,7 +22,7 @@ export function AuthPage({ mode, api, notice, onAuthenticated }: Props) {
 
   useEffect(() => {
     document.title = `${title} · Todo`;
-    heading.current?.focus();
+    if (hasNavigated()) heading.current?.focus();
   }, [title]);
 
   async function submit(e: FormEvent) {
@@ -69,7 +69,7 @@ export function AuthPage({ mode, api, notice, onAuthenticated }: Props) {
             required
             maxLength={LIMITS.emailMaxLength}
             value={email}
-            onChange={(e) => setEmail(e.target.value)}
+            onChange={(e) => (setEmail(e.target.value), setError(null))}
           />
         </div>
         <div className="field">
@@ -84,7 +84,7 @@ export function AuthPage({ mode, api, notice, onAuthenticated }: Props) {
             maxLength={LIMITS.passwordMaxLength}
             aria-describedby={isSignup ? `${ids}-pwhint` : undefined}
             value={password}
-            onChange={(e) => setPassword(e.target.value)}
+            onChange={(e) => (setPassword(e.target.value), setError(null))}
           />
           {isSignup && (
             <p id={`${ids}-pwhint`} className="hint">

@@ -1,11 +1,16 @@
-import type { Session, Task, TaskCreate, TaskPage } from '@todo/contract';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { type ApiClient, ApiRequestError } from '../api';
+import type { Session, Task, TaskCreate } from '@todo/contract';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { ApiClient } from '../api';
+import { BulkBar } from '../components/BulkBar';
 import { Filters } from '../components/Filters';
 import { TaskForm } from '../components/TaskForm';
 import { TaskItem } from '../components/TaskItem';
-import { dueRangeProblem, hasFilters, type ListQuery, listQueryToSearch, pageCount, parseListQuery, toTaskQuery } from '../query';
-import { navigate } from '../router';
+import { Toasts } from '../components/Toasts';
+import { currentLocale, todayIso } from '../dates';
+import { hasFilters, type ListQuery, listQueryToSearch, pageCount, parseListQuery } from '../query';
+import { hasNavigated, navigate } from '../router';
+import type { ViewTask } from '../tasks/changes';
+import { useTaskList } from '../tasks/useTaskList';
 
 interface Props {
   api: ApiClient;
@@ -15,20 +20,37 @@ interface Props {
   onLogout(): void;
 }
 
+const plural = (n: number) => (n === 1 ? '1 task' : `${n} tasks`);
+
+/** Whether a key press should be left to the field it happened in (text editing has its own undo). */
+const inEditableField = (el: Element | null) =>
+  el instanceof HTMLElement && (el.isContentEditable || el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && !['checkbox', 'radio', 'button'].includes((el as HTMLInputElement).type)));
+
+/** The first control of a row: its checkbox, else its first button. */
+const rowControl = (li: Element | null) => li?.querySelector<HTMLElement>('input.check:not(:disabled), button:not(:disabled)') ?? null;
+
 export function TasksPage({ api, session, search, onLogout }: Props) {
   const query = useMemo(() => parseListQuery(search), [search]);
-  const [page, setPage] = useState<TaskPage | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState('');
-  const [reload, setReload] = useState(0);
+  const [statusSeq, setStatusSeq] = useState(0);
+  const [selecting, setSelecting] = useState(false);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const heading = useRef<HTMLHeadingElement>(null);
+  const listHeading = useRef<HTMLHeadingElement>(null);
+  const listRef = useRef<HTMLUListElement>(null);
   const queryRef = useRef(query);
   queryRef.current = query;
+  const locale = useMemo(() => currentLocale(), []);
+  const today = todayIso();
+
+  const announce = useCallback((msg: string) => {
+    setStatus(msg);
+    setStatusSeq((n) => n + 1);
+  }, []);
 
   useEffect(() => {
     document.title = 'Tasks · Todo';
-    heading.current?.focus();
+    if (hasNavigated()) heading.current?.focus();
   }, []);
 
   const setQuery = useCallback((change: Partial<ListQuery>) => {
@@ -36,73 +58,143 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
     navigate(`/tasks${listQueryToSearch(next)}`, { replace: true });
   }, []);
 
+  const list = useTaskList(api, query, setQuery, announce);
+  const { items } = list;
+
+  // ---- focus stays in the list when rows go away -------------------------------------------
+  // A row that held focus and left the list (deleted, completed under "Open", moved by a reload)
+  // hands focus to the row now in its place, without scrolling: the page never jumps to the top.
+  const lastFocus = useRef<{ id: string; index: number } | null>(null);
+  const [focusRequest, setFocusRequest] = useState<string | null>(null);
+  const onListFocus = (e: React.FocusEvent) => {
+    const li = (e.target as Element).closest('li[data-task-id]');
+    const id = li?.getAttribute('data-task-id');
+    if (id) lastFocus.current = { id, index: items.findIndex((t) => t.id === id) };
+  };
+  useLayoutEffect(() => {
+    const last = lastFocus.current;
+    const active = document.activeElement;
+    if (!last || items.some((t) => t.id === last.id)) return;
+    if (active && active !== document.body && document.contains(active)) return;
+    lastFocus.current = null;
+    const rows = listRef.current?.querySelectorAll(':scope > li') ?? [];
+    const target = rows.length ? rowControl(rows[Math.min(last.index, rows.length - 1)]!) : listHeading.current;
+    target?.focus({ preventScroll: true });
+  }, [items]);
   useEffect(() => {
-    if (dueRangeProblem(query)) {
-      setPage({ items: [], total: 0, page: 1, pageSize: query.pageSize });
-      setLoading(false);
+    if (!focusRequest) return;
+    const li = listRef.current?.querySelector(`:scope > li[data-task-id="${CSS.escape(focusRequest)}"]`);
+    if (!li) return;
+    rowControl(li)?.focus();
+    setFocusRequest(null);
+  }, [items, focusRequest]);
+
+  // ---- actions (stable, so that unchanged rows do not re-render) -----------------------------
+  const latest = useRef(list);
+  latest.current = list;
+
+  const create = useCallback(
+    async (values: Required<TaskCreate>) => {
+      await latest.current.create(values);
+      announce(`Added “${values.title}”.`);
+    },
+    [announce],
+  );
+  const toggle = useCallback(
+    async (task: Task) => {
+      const completed = !task.completed;
+      await latest.current.update(task, { completed });
+      announce(completed ? `Marked “${task.title}” as done.` : `Marked “${task.title}” as not done.`);
+    },
+    [announce],
+  );
+  const save = useCallback(
+    async (task: Task, values: Required<TaskCreate>) => {
+      await latest.current.update(task, values);
+      announce(`Saved “${values.title}”.`);
+    },
+    [announce],
+  );
+  const remove = useCallback((task: Task) => latest.current.remove([task]), []);
+  const undo = useCallback(() => {
+    const restored = latest.current.undo();
+    if (restored[0]) setFocusRequest(restored[0].id);
+  }, []);
+  const onTagClick = useCallback((tag: string) => setQuery({ tag, page: 1 }), [setQuery]);
+  const onSelect = useCallback((task: Task, on: boolean) => {
+    setSelected((s) => {
+      const next = new Set(s);
+      if (on) next.add(task.id);
+      else next.delete(task.id);
+      return next;
+    });
+  }, []);
+
+  // Ctrl+Z (⌘Z) outside text fields undoes a delete, for keyboard users far from the message.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key.toLowerCase() !== 'z' || !(e.ctrlKey || e.metaKey) || e.shiftKey || e.altKey) return;
+      if (!latest.current.held || inEditableField(document.activeElement)) return;
+      e.preventDefault();
+      undo();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [undo]);
+
+  // ---- selection ----------------------------------------------------------------------------
+  // Only tasks on screen stay selected (a new page or filter drops the others).
+  useEffect(() => {
+    setSelected((s) => {
+      const visible = new Set(items.filter((t) => !t.local).map((t) => t.id));
+      const kept = [...s].filter((id) => visible.has(id));
+      return kept.length === s.size ? s : new Set(kept);
+    });
+  }, [items]);
+  const selectedTasks = items.filter((t) => selected.has(t.id));
+  const endSelection = useCallback(() => {
+    setSelecting(false);
+    setSelected(new Set());
+  }, []);
+
+  const bulkComplete = async (completed: boolean) => {
+    const tasks = selectedTasks.filter((t) => t.completed !== completed);
+    if (!tasks.length) {
+      announce(completed ? 'The selected tasks are already done.' : 'The selected tasks are already open.');
       return;
     }
-    let stale = false;
-    setLoading(true);
-    api.listTasks(toTaskQuery(query)).then(
-      (result) => {
-        if (stale) return;
-        // The last task of the last page went away: show the new last page.
-        if (result.items.length === 0 && result.total > 0 && query.page > 1) {
-          setQuery({ page: pageCount(result.total, query.pageSize) });
-          return;
-        }
-        setPage(result);
-        setError(null);
-        setLoading(false);
-      },
-      (err: unknown) => {
-        if (stale) return;
-        setError(err instanceof ApiRequestError ? err.message : 'The tasks could not be loaded.');
-        setLoading(false);
-      },
+    const failed = await list.bulkUpdate(tasks, { completed }, completed ? 'Marking done' : 'Marking not done', (n) =>
+      completed ? `Marked ${plural(n)} as done.` : `Marked ${plural(n)} as not done.`,
     );
-    return () => {
-      stale = true;
-    };
-  }, [api, query, reload, setQuery]);
+    // The ones that failed stay selected, ready to try again.
+    setSelected(new Set(failed));
+  };
+  const bulkDelete = () => {
+    list.remove(selectedTasks);
+    setSelected(new Set());
+  };
 
-  // The confirmation line fades out after a while, so an old message is not mistaken for a new one.
-  useEffect(() => {
-    if (!status) return;
-    const t = setTimeout(() => setStatus(''), 8000);
-    return () => clearTimeout(t);
-  }, [status]);
+  const logout = async () => {
+    await list.flush();
+    onLogout();
+  };
 
-  const refresh = () => setReload((n) => n + 1);
-
-  async function create(values: Required<TaskCreate>) {
-    await api.createTask(values);
-    setStatus(`Added “${values.title}”.`);
-    refresh();
-  }
-  async function toggle(task: Task) {
-    await api.updateTask(task.id, { completed: !task.completed });
-    setStatus(task.completed ? `Marked “${task.title}” as not done.` : `Marked “${task.title}” as done.`);
-    refresh();
-  }
-  async function save(task: Task, values: Required<TaskCreate>) {
-    await api.updateTask(task.id, values);
-    setStatus(`Saved “${values.title}”.`);
-    refresh();
-  }
-  async function remove(task: Task) {
-    await api.deleteTask(task.id);
-    setStatus(`Deleted “${task.title}”.`);
-    heading.current?.focus();
-    refresh();
-  }
-
-  const pages = page ? pageCount(page.total, page.pageSize) : 1;
+  const pages = list.page ? pageCount(list.page.total, list.page.pageSize) : 1;
   const filtered = hasFilters(query);
 
   return (
     <div className="app">
+      <a
+        className="skip-link"
+        href="#tasks"
+        onClick={(e) => {
+          e.preventDefault();
+          // Straight to the list: the next Tab reaches the first task.
+          (listRef.current ?? listHeading.current)?.focus();
+        }}
+      >
+        Skip to tasks
+      </a>
       <header className="topbar">
         <p className="brand">
           <span className="logo" aria-hidden="true">
@@ -114,67 +206,102 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
           <span className="email" title={session.user.email}>
             {session.user.email}
           </span>
-          <button type="button" onClick={onLogout}>
+          <button type="button" onClick={logout}>
             Log out
           </button>
         </div>
       </header>
       <main className="page">
-        <h1 ref={heading} tabIndex={-1}>
+        <h1 ref={heading} tabIndex={-1} className="page-title">
           Tasks
         </h1>
-        <p className="status" role="status" aria-live="polite">
-          {status}
-        </p>
-        <section className="card new-task" aria-labelledby="new-task-heading">
-          <h2 id="new-task-heading">New task</h2>
-          <TaskForm submitLabel="Add task" onSubmit={create} />
+        <section className="card add-bar" aria-labelledby="new-task-heading">
+          <h2 id="new-task-heading" className="sr-only">
+            New task
+          </h2>
+          <TaskForm compact submitLabel="Add task" onSubmit={create} />
         </section>
 
         <Filters query={query} onChange={setQuery} />
 
-        <section aria-labelledby="list-heading" aria-busy={loading}>
+        <section aria-labelledby="list-heading" aria-busy={list.loading} id="tasks">
           <div className="list-header">
-            <h2 id="list-heading">{filtered ? 'Matching tasks' : 'All tasks'}</h2>
-            {page && (
-              <p className="count" aria-live="polite">
-                {page.total === 1 ? '1 task' : `${page.total} tasks`}
-              </p>
+            <h2 id="list-heading" ref={listHeading} tabIndex={-1}>
+              {filtered ? 'Matching tasks' : 'All tasks'}
+            </h2>
+            {list.page && <p className="count">{plural(list.total)}</p>}
+            {!selecting && items.length > 0 && (
+              <button type="button" className="ghost select-toggle" onClick={() => setSelecting(true)}>
+                Select
+              </button>
             )}
           </div>
-          {error && (
+          {selecting && (
+            <BulkBar
+              items={items}
+              selected={selectedTasks}
+              busy={Boolean(list.activity && !list.activity.finished)}
+              onSelectAll={(on) => setSelected(new Set(on ? items.filter((t) => !t.local).map((t) => t.id) : []))}
+              onComplete={bulkComplete}
+              onDelete={bulkDelete}
+              onDone={endSelection}
+            />
+          )}
+          {list.error && (
             <div className="error" role="alert">
-              <p>{error}</p>
-              <button type="button" onClick={refresh}>
+              <p>{list.error}</p>
+              <button type="button" onClick={list.refresh}>
                 Try again
               </button>
             </div>
           )}
-          {page && page.items.length === 0 && !error && !loading && (
+          {list.page && items.length === 0 && !list.error && !list.loading && (
             <p className="empty">{filtered ? 'No tasks match these filters.' : 'No tasks yet. Add your first one above.'}</p>
           )}
-          {page && page.items.length > 0 && (
-            <ul className="task-list">
-              {page.items.map((t) => (
-                <TaskItem key={t.id} task={t} onToggle={toggle} onSave={save} onDelete={remove} onTagClick={(tag) => setQuery({ tag, page: 1 })} />
+          {items.length > 0 && (
+            <ul className="task-list" ref={listRef} tabIndex={-1} aria-labelledby="list-heading" onFocus={onListFocus}>
+              {items.map((t: ViewTask) => (
+                <TaskItem
+                  key={t.id}
+                  task={t}
+                  selecting={selecting}
+                  selected={selected.has(t.id)}
+                  onSelect={onSelect}
+                  onToggle={toggle}
+                  onSave={save}
+                  onDelete={remove}
+                  onTagClick={onTagClick}
+                  today={today}
+                  locale={locale}
+                />
               ))}
             </ul>
           )}
-          {page && pages > 1 && (
+          {list.page && pages > 1 && (
             <nav className="pagination" aria-label="Pages">
-              <button type="button" disabled={query.page <= 1} onClick={() => setQuery({ page: query.page - 1 })}>
+              <button type="button" aria-disabled={query.page <= 1} onClick={() => query.page > 1 && setQuery({ page: query.page - 1 })}>
                 ← Previous
               </button>
               <span>
                 Page {query.page} of {pages}
               </span>
-              <button type="button" disabled={query.page >= pages} onClick={() => setQuery({ page: query.page + 1 })}>
+              <button type="button" aria-disabled={query.page >= pages} onClick={() => query.page < pages && setQuery({ page: query.page + 1 })}>
                 Next →
               </button>
             </nav>
           )}
         </section>
       </main>
+      <Toasts
+        status={status}
+        statusSeq={statusSeq}
+        held={list.held}
+        onUndo={undo}
+        onPause={list.pauseUndo}
+        onResume={list.resumeUndo}
+        activity={list.activity}
+        onDismiss={list.dismissActivity}
+      />
     </div>
   );
 }
