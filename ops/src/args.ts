@@ -6,6 +6,7 @@
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { ENVIRONMENT_NAMES } from '../../charts/config';
 import { UsageError } from './errors';
+import { DEFAULT_CHART_OUTDIR } from './helm-chart';
 import { DEFAULT_TIMEOUT_SECONDS } from './settings';
 
 interface OptionSpec {
@@ -20,6 +21,8 @@ interface CommandSpec {
   /** What it does to the cluster (shown by --help). */
   description: string;
   options: OptionSpec[];
+  /** Does not talk to the cluster (kubectl is not needed). */
+  offline?: true;
 }
 
 const GLOBAL: OptionSpec[] = [
@@ -97,6 +100,17 @@ export const COMMANDS: Record<string, CommandSpec> = {
       { flag: '--require', help: 'fail (exit 1) when trivy is not installed instead of skipping' },
       { flag: '--severity', value: 'LIST', help: 'severities that fail the scan (default HIGH,CRITICAL)' },
     ],
+    offline: true,
+  },
+  'helm-chart': {
+    summary: `write the environment as a Helm chart (${DEFAULT_CHART_OUTDIR}/todo-<env>), the smoke test as its helm test hook`,
+    description:
+      'Does not touch the cluster. Synthesizes the environment and writes the chart: the objects, container images as values, the smoke test as a `helm test` hook. The Namespace (and any PVC or Secret) stays out of the chart, in prerequisites.yaml beside its files, so helm uninstall cannot delete it.',
+    options: [
+      { flag: '--outdir', value: 'DIR', help: `directory to write the chart into (default ${DEFAULT_CHART_OUTDIR})` },
+      { flag: '--from', value: 'DIR', help: "the environment's synthesized manifests to use (e.g. dist/dev) instead of synthesizing" },
+    ],
+    offline: true,
   },
 };
 

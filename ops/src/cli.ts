@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { ConfigError, overridesFromEnv, resolveEnvironment } from '../../charts/config';
-import { parseArgs, usage, type ParsedArgs } from './args';
+import { COMMANDS, parseArgs, usage, type ParsedArgs } from './args';
 import { HANDLERS } from './commands';
 import type { Deps } from './context';
 import { OpsError, UsageError } from './errors';
@@ -50,8 +50,8 @@ export function main(argv: readonly string[], makeDeps: (args: ParsedArgs, forma
   }
   const deps = makeDeps(args, format);
   try {
-    // Every command but image-scan drives kubectl: say at once when it is missing.
-    if (args.command !== 'image-scan') requireKubectl(deps.programs);
+    // Every command that talks to the cluster drives kubectl: say at once when it is missing.
+    if (!COMMANDS[args.command].offline) requireKubectl(deps.programs);
     const env = resolveEnvironment(args.env, overridesFromEnv(deps.processEnv));
     return HANDLERS[args.command]({ ...deps, env, args });
   } catch (e) {

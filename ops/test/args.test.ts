@@ -45,7 +45,7 @@ describe('parseArgs', () => {
     [['rollback', '--env', 'dev', '--to-revision', 'last'], 'rollback: --to-revision must be a revision number, not "last"'],
     [['history', '--env', 'dev', '--output', 'yaml'], 'history: --output must be table or json'],
     [['uninstall', '--env', 'dev', '--delete-namespace'], 'uninstall: --delete-namespace also deletes the PVCs and Secrets inside the Namespace; add --delete-data to confirm'],
-    [['upgrade', '--env', 'dev'], 'unknown command "upgrade" (commands: preflight, diff, deploy, smoke, status, history, rollback, uninstall, secrets, image-scan)'],
+    [['upgrade', '--env', 'dev'], 'unknown command "upgrade" (commands: preflight, diff, deploy, smoke, status, history, rollback, uninstall, secrets, image-scan, helm-chart)'],
   ])('%j -> %s', (argv, message) => {
     expect(usageError(argv)).toContain(message);
   });
