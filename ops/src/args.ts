@@ -105,7 +105,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'helm-chart': {
     summary: `write the environment as a Helm chart (${DEFAULT_CHART_OUTDIR}/todo-<env>), the smoke test as its helm test hook`,
     description:
-      'Does not touch the cluster. Synthesizes the environment and writes the chart: the objects, container images as values, the smoke test as a `helm test` hook. The Namespace (and any PVC or Secret) stays out of the chart, in prerequisites.yaml beside its files, so helm uninstall cannot delete it.',
+      'Does not touch the cluster. Synthesizes the environment and writes the chart: the objects, container images as values, the smoke test as a `helm test` hook. The Namespace (and any PVC or Secret) stays out of the chart, in prerequisites.yaml in the chart folder (not packaged), so helm uninstall cannot delete it.',
     options: [
       { flag: '--outdir', value: 'DIR', help: `directory to write the chart into (default ${DEFAULT_CHART_OUTDIR})` },
       { flag: '--from', value: 'DIR', help: "the environment's synthesized manifests to use (e.g. dist/dev) instead of synthesizing" },

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { overridesFromEnv, resolveEnvironment } from '../../charts/config';
-import { compareRendering, PREREQUISITES_FILE } from '../../ops/src/helm-chart';
+import { PREREQUISITES_FILE } from '../../ops/src/helm-chart';
+import { compareRendering } from '../../ops/src/helm-compare';
 import { parseManifestText, readManifests } from '../../ops/src/manifests';
 
 const { values } = parseArgs({
