@@ -1,9 +1,12 @@
 /**
  * Command-line parsing: `ops <command> [options]`. Pure (no I/O): returns what to run or throws a
- * UsageError with one line to print.
+ * UsageError with one line to print. The commands and options are declared once (COMMANDS, GLOBAL):
+ * they drive node:util's parseArgs, the checks and the help text.
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { ENVIRONMENT_NAMES } from '../../charts/config';
 import { UsageError } from './errors';
+import { DEFAULT_CHART_OUTDIR } from './helm-chart';
 import { DEFAULT_TIMEOUT_SECONDS } from './settings';
 
 interface OptionSpec {
@@ -18,6 +21,8 @@ interface CommandSpec {
   /** What it does to the cluster (shown by --help). */
   description: string;
   options: OptionSpec[];
+  /** Does not talk to the cluster (kubectl is not needed). */
+  offline?: true;
 }
 
 const GLOBAL: OptionSpec[] = [
@@ -95,6 +100,17 @@ export const COMMANDS: Record<string, CommandSpec> = {
       { flag: '--require', help: 'fail (exit 1) when trivy is not installed instead of skipping' },
       { flag: '--severity', value: 'LIST', help: 'severities that fail the scan (default HIGH,CRITICAL)' },
     ],
+    offline: true,
+  },
+  'helm-chart': {
+    summary: `write the environment as a Helm chart (${DEFAULT_CHART_OUTDIR}/todo-<env>), the smoke test as its helm test hook`,
+    description:
+      'Does not touch the cluster. Synthesizes the environment and writes the chart: the objects, container images as values, the smoke test as a `helm test` hook. The Namespace (and any PVC or Secret) stays out of the chart, in prerequisites.yaml in the chart folder (not packaged), so helm uninstall cannot delete it.',
+    options: [
+      { flag: '--outdir', value: 'DIR', help: `directory to write the chart into (default ${DEFAULT_CHART_OUTDIR})` },
+      { flag: '--from', value: 'DIR', help: "the environment's synthesized manifests to use (e.g. dist/dev) instead of synthesizing" },
+    ],
+    offline: true,
   },
 };
 
@@ -151,6 +167,11 @@ export function usage(command?: string): string {
   ].join('\n');
 }
 
+/**
+ * Tokenizing is node:util's parseArgs (`--flag value`, `--flag=value`, `-h`, `--`); it runs with
+ * strict: false so that each mistake gets this tool's own one-line message, checked here token by
+ * token in command-line order (the first mistake is the one reported).
+ */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -162,28 +183,34 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (!spec) throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
 
   const known = new Map<string, OptionSpec>([...GLOBAL, ...spec.options].map((o) => [o.flag, o]));
+  const { tokens } = nodeParseArgs({
+    args: [...rest],
+    options: Object.fromEntries(
+      [...known.values()].map((o) => [o.flag.slice(2), { type: o.value ? ('string' as const) : ('boolean' as const), ...(o.flag === '--help' && { short: 'h' }) }]),
+    ),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const out: ParsedArgs = { command, help: false, env: '', timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, dryRun: false, flags: {} };
   let env: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (arg === '-h' || arg === '--help') {
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`${command}: unexpected argument "${token.value}" (see --help)`);
+    if (token.kind === 'option-terminator') continue;
+    const flag = token.rawName;
+    if (token.name === 'help' && !token.inlineValue) {
       out.help = true;
       continue;
     }
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
     const opt = known.get(flag);
-    if (!opt) {
-      if (!arg.startsWith('-')) throw new UsageError(`${command}: unexpected argument "${arg}" (see --help)`);
-      throw new UsageError(`${command}: unknown option ${flag} (options: ${[...known.keys()].join(', ')})`);
-    }
+    if (!opt) throw new UsageError(`${command}: unknown option ${flag} (options: ${[...known.keys()].join(', ')})`);
     let value: string | true = true;
     if (opt.value) {
-      const v = inline ?? rest[++i];
-      if (v === undefined || v === '' || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${command}: ${flag} needs a value (${opt.value})`);
+      // parseArgs takes the next argument as the value even when it is an option (`--env --dry-run`).
+      const v = token.value;
+      if (v === undefined || v === '' || (!token.inlineValue && v.startsWith('--'))) throw new UsageError(`${command}: ${flag} needs a value (${opt.value})`);
       value = v;
-    } else if (inline !== undefined) {
+    } else if (token.inlineValue) {
       throw new UsageError(`${command}: ${flag} takes no value`);
     }
     switch (flag) {

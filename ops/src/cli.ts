@@ -7,20 +7,20 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { ConfigError, overridesFromEnv, resolveEnvironment } from '../../charts/config';
-import { parseArgs, usage, type ParsedArgs } from './args';
+import { COMMANDS, parseArgs, usage, type ParsedArgs } from './args';
 import { HANDLERS } from './commands';
 import type { Deps } from './context';
 import { OpsError, UsageError } from './errors';
 import { SpawnKubectl, SpawnPrograms } from './exec';
-import { ConsoleLog } from './log';
+import { logFormat, PinoLog, type LogFormat } from './log';
 import { requireKubectl } from './preflight';
 import { ScriptSynthesizer } from './synth';
 
-export function defaultDeps(args: ParsedArgs): Deps {
+export function defaultDeps(args: ParsedArgs, format: LogFormat): Deps {
   return {
     kubectl: new SpawnKubectl({ context: args.context, kubeconfig: args.kubeconfig }),
     programs: new SpawnPrograms(),
-    log: new ConsoleLog(),
+    log: new PinoLog({ format, command: args.command }),
     synthesizer: new ScriptSynthesizer(),
     sleep: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms),
     now: () => new Date(),
@@ -31,13 +31,15 @@ export function defaultDeps(args: ParsedArgs): Deps {
 }
 
 /** Runs one command line; returns the exit code (0 ok, 1 failure, 2 usage). */
-export function main(argv: readonly string[], makeDeps: (args: ParsedArgs) => Deps = defaultDeps): number {
+export function main(argv: readonly string[], makeDeps: (args: ParsedArgs, format: LogFormat) => Deps = defaultDeps): number {
   let args: ParsedArgs;
+  let format: LogFormat = 'pretty';
   try {
+    format = logFormat(process.env);
     args = parseArgs(argv);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`ops: ${e.message}\n`);
+      new PinoLog({ format }).error(e.message);
       return 2;
     }
     throw e;
@@ -46,10 +48,10 @@ export function main(argv: readonly string[], makeDeps: (args: ParsedArgs) => De
     process.stdout.write(`${usage(args.command === 'help' ? undefined : args.command)}\n`);
     return 0;
   }
-  const deps = makeDeps(args);
+  const deps = makeDeps(args, format);
   try {
-    // Every command but image-scan drives kubectl: say at once when it is missing.
-    if (args.command !== 'image-scan') requireKubectl(deps.programs);
+    // Every command that talks to the cluster drives kubectl: say at once when it is missing.
+    if (!COMMANDS[args.command].offline) requireKubectl(deps.programs);
     const env = resolveEnvironment(args.env, overridesFromEnv(deps.processEnv));
     return HANDLERS[args.command]({ ...deps, env, args });
   } catch (e) {

@@ -29,9 +29,12 @@ export interface Manifests {
   digest: string;
 }
 
+/** YAML 1.1: the schema cdk8s writes and kubectl (sigs.k8s.io/yaml) and Helm read. */
+export const YAML_VERSION = '1.1' as const;
+
 export function parseManifestText(name: string, text: string): K8sObject[] {
   const out: K8sObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  for (const doc of parseAllDocuments(text, { version: YAML_VERSION })) {
     if (doc.errors.length) throw new OpsError(`${name}: invalid YAML: ${doc.errors[0].message}`);
     const value = doc.toJS();
     if (value === null || value === undefined) continue;
@@ -66,22 +69,28 @@ export function readManifests(dir: string): Manifests {
   );
 }
 
-/** The pod template of a workload (or the spec of a Pod); undefined for other kinds. */
-export function podSpecOf(o: K8sObject): any | undefined {
-  switch (o.kind) {
+/** Where a kind keeps its pod spec (the Pod's own spec, or the template of a workload); undefined for other kinds. */
+export function podSpecPath(kind: string): readonly string[] | undefined {
+  switch (kind) {
     case 'Pod':
-      return o.spec;
+      return ['spec'];
     case 'Deployment':
     case 'StatefulSet':
     case 'DaemonSet':
     case 'ReplicaSet':
     case 'Job':
-      return o.spec?.template?.spec;
+      return ['spec', 'template', 'spec'];
     case 'CronJob':
-      return o.spec?.jobTemplate?.spec?.template?.spec;
+      return ['spec', 'jobTemplate', 'spec', 'template', 'spec'];
     default:
       return undefined;
   }
+}
+
+/** The pod template of a workload (or the spec of a Pod); undefined for other kinds. */
+export function podSpecOf(o: K8sObject): any | undefined {
+  const p = podSpecPath(o.kind);
+  return p?.reduce<any>((node, key) => node?.[key], o);
 }
 
 export function containersOf(o: K8sObject): any[] {

@@ -18,6 +18,9 @@ export const MAX_CLIENT_SKEW = 1;
 /** Default wait for each rollout and for the smoke test (`--timeout`). */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 
+/** How long the smoke test waits for a new Ingress to get its address from the controller. */
+export const INGRESS_ADDRESS_WAIT_SECONDS = 30;
+
 /** The ConfigMap (in the environment's namespace) that records the revisions, and how many it keeps. */
 export const HISTORY_CONFIGMAP = 'todo-release-history';
 export const HISTORY_MAX = 10;

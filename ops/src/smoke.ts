@@ -15,7 +15,7 @@ import { OpsError } from './errors';
 import { firstLine } from './exec';
 import { describePod } from './diagnostics';
 import { labelSelector, type K8sObject } from './manifests';
-import { FIELD_MANAGER } from './settings';
+import { FIELD_MANAGER, INGRESS_ADDRESS_WAIT_SECONDS } from './settings';
 
 export interface SmokeCheck {
   name: string;
@@ -151,12 +151,19 @@ export function smokePod(env: ResolvedEnvironment, name: string, image: string, 
   };
 }
 
-/** The Ingress' address, or undefined when it has none yet (no controller admitted it). */
+/**
+ * The Ingress' address, or undefined when it has none (no controller admitted it). A controller
+ * publishes the address a moment after it admits a new Ingress: `kubectl wait` for it first,
+ * at most INGRESS_ADDRESS_WAIT_SECONDS (or --timeout, if shorter).
+ */
 export function ingressTarget(ctx: Ctx): IngressTarget | undefined {
   const ing = ctx.env.config.ingress;
   if (!ing) return undefined;
+  const ref = `${ctx.env.namespace}/${ctx.env.names.ingress}`;
+  const wait = Math.min(INGRESS_ADDRESS_WAIT_SECONDS, ctx.args.timeoutSeconds);
+  ctx.kubectl.run(['wait', 'ingress', ctx.env.names.ingress, '-n', ctx.env.namespace, '--for=jsonpath={.status.loadBalancer.ingress}', `--timeout=${wait}s`]);
   const r = ctx.kubectl.run(['get', 'ingress', ctx.env.names.ingress, '-n', ctx.env.namespace, '-o', 'json']);
-  if (r.code !== 0) throw new OpsError(`cannot read Ingress ${ctx.env.namespace}/${ctx.env.names.ingress}: ${firstLine(r.stderr)}`);
+  if (r.code !== 0) throw new OpsError(`cannot read Ingress ${ref}: ${firstLine(r.stderr)}`);
   const obj = JSON.parse(r.stdout);
   const lb = obj.status?.loadBalancer?.ingress?.[0];
   const address: string | undefined = lb?.ip ?? lb?.hostname;
@@ -194,7 +201,7 @@ export function runSmoke(ctx: Ctx, opts: { image: string; skipIngress: boolean }
     ingress = ingressTarget(ctx);
     if (!ingress) {
       throw new OpsError(
-        `Ingress ${ns}/${env.names.ingress} has no address: no ingress controller (class ${env.config.ingress.className}) has admitted it. Install one, or pass --skip-ingress (docs/troubleshooting.md)`,
+        `Ingress ${ns}/${env.names.ingress} has no address after ${Math.min(INGRESS_ADDRESS_WAIT_SECONDS, ctx.args.timeoutSeconds)}s: no ingress controller (class ${env.config.ingress.className}) has admitted it. Install one, or pass --skip-ingress (docs/troubleshooting.md)`,
       );
     }
   }

@@ -33,6 +33,10 @@ describe('parseArgs', () => {
     [['deploy'], 'deploy: --env is required (known: dev, e2e, staging, production)'],
     [['deploy', '--env'], 'deploy: --env needs a value (NAME)'],
     [['deploy', '--env', '--dry-run'], 'deploy: --env needs a value (NAME)'],
+    [['deploy', '--env='], 'deploy: --env needs a value (NAME)'],
+    [['deploy', '--env', 'dev', '-x'], 'deploy: unknown option -x (options: --env'],
+    [['deploy', '--env', 'dev', '--force=1'], 'deploy: unknown option --force (options: --env'],
+    [['deploy', '--env', 'dev', '--', 'extra'], 'deploy: unexpected argument "extra"'],
     [['deploy', '--env', 'dev', '--force'], 'deploy: unknown option --force (options: --env, --context'],
     [['status', '--env', 'dev', '--dry-run'], 'status: unknown option --dry-run'],
     [['deploy', '--env', 'dev', 'extra'], 'deploy: unexpected argument "extra"'],
@@ -41,7 +45,7 @@ describe('parseArgs', () => {
     [['rollback', '--env', 'dev', '--to-revision', 'last'], 'rollback: --to-revision must be a revision number, not "last"'],
     [['history', '--env', 'dev', '--output', 'yaml'], 'history: --output must be table or json'],
     [['uninstall', '--env', 'dev', '--delete-namespace'], 'uninstall: --delete-namespace also deletes the PVCs and Secrets inside the Namespace; add --delete-data to confirm'],
-    [['upgrade', '--env', 'dev'], 'unknown command "upgrade" (commands: preflight, diff, deploy, smoke, status, history, rollback, uninstall, secrets, image-scan)'],
+    [['upgrade', '--env', 'dev'], 'unknown command "upgrade" (commands: preflight, diff, deploy, smoke, status, history, rollback, uninstall, secrets, image-scan, helm-chart)'],
   ])('%j -> %s', (argv, message) => {
     expect(usageError(argv)).toContain(message);
   });
@@ -50,6 +54,7 @@ describe('parseArgs', () => {
     expect(parseArgs(['--help'])).toMatchObject({ command: 'help', help: true });
     expect(parseArgs(['help', 'deploy'])).toMatchObject({ command: 'deploy', help: true });
     expect(parseArgs(['uninstall', '--help'])).toMatchObject({ command: 'uninstall', help: true });
+    expect(parseArgs(['deploy', '-h'])).toMatchObject({ command: 'deploy', help: true });
     expect(usage('uninstall')).toContain('--delete-data');
     expect(usage('uninstall')).toContain('--env NAME');
     expect(usage()).toContain('image-scan');

@@ -156,6 +156,13 @@ export class FakeCluster implements Kubectl {
       if (kinds.includes('Namespace')) this.objects = this.objects.filter((o) => !gone.some((n) => n.kind === 'Namespace' && n.metadata.name === o.metadata.namespace));
       return ok(gone.map((o) => `${o.kind.toLowerCase()} "${o.metadata.name}" deleted`).join('\n'));
     }
+    if (verb === 'wait') {
+      // the one form the tool uses: --for=jsonpath={.status.loadBalancer.ingress} (present and not empty)
+      const o = this.find(RESOURCE_KINDS[a[1]] ?? a[1], a[2], ns);
+      if (!o) return fail(`Error from server (NotFound): ${a[1]} "${a[2]}" not found`);
+      if (a.includes('--for=jsonpath={.status.loadBalancer.ingress}') && (o.status?.loadBalancer?.ingress ?? []).length > 0) return ok(`${a[1]}/${a[2]} condition met`);
+      return fail(`error: timed out waiting for the condition on ${a[1]}/${a[2]}`);
+    }
     if (verb === 'rollout' && a[1] === 'status') {
       const code = this.rollout[a[2]] ?? 0;
       return code === 0 ? ok(`${a[2]} successfully rolled out`) : fail(`error: timed out waiting for the condition`, code);

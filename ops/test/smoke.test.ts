@@ -84,8 +84,25 @@ describe('smoke command', () => {
     w.cluster.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-backend', namespace: 'todo-staging' }, spec: { template: { spec: { containers: [{ name: 'backend', image: `todo-backend:${TEST_TAG}` }] } } } });
     w.cluster.upsert({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'todo', namespace: 'todo-staging' }, spec: { rules: [{ host: 'todo.staging.example.com' }] }, status: { loadBalancer: {} } });
     expect(runCli(w, ['smoke', '--env', 'staging'])).toBe(1);
-    expect(w.log.text).toContain('Ingress todo-staging/todo has no address: no ingress controller (class nginx) has admitted it');
+    expect(w.log.text).toContain('Ingress todo-staging/todo has no address after 30s: no ingress controller (class nginx) has admitted it');
+    expect(w.cluster.calls.find((c) => c.args[0] === 'wait')!.args).toEqual(['wait', 'ingress', 'todo', '-n', 'todo-staging', '--for=jsonpath={.status.loadBalancer.ingress}', '--timeout=30s']);
     expect(w.cluster.calls.some((c) => c.args[0] === 'create')).toBe(false);
+  });
+
+  test('an Ingress with an address: kubectl wait for it (bounded by --timeout), then the checks go through it with its hosts', () => {
+    const w = world();
+    w.cluster.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-backend', namespace: 'todo-staging' }, spec: { template: { spec: { containers: [{ name: 'backend', image: `todo-backend:${TEST_TAG}` }] } } } });
+    w.cluster.upsert({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'todo', namespace: 'todo-staging' },
+      spec: { rules: [{ host: 'todo.staging.example.com' }], tls: [{ hosts: ['todo.staging.example.com'] }] },
+      status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } },
+    });
+    expect(runCli(w, ['smoke', '--env', 'staging', '--timeout', '10s'])).toBe(0);
+    expect(w.cluster.calls.find((c) => c.args[0] === 'wait')!.args).toContain('--timeout=10s');
+    const checks = JSON.parse(JSON.parse(w.cluster.calls.find((c) => c.args[0] === 'create')!.stdin!).spec.containers[0].env[0].value);
+    expect(checks.filter((c: { host?: string }) => c.host).map((c: { url: string }) => c.url)).toEqual(['https://203.0.113.7/', 'https://203.0.113.7/api/openapi.json']);
   });
 });
 

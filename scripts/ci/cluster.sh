@@ -10,13 +10,16 @@
 #      kube-proxy, CoreDNS in a network namespace of its own; see test/cluster/node.sh; then
 #      the application deployed with the ops tool (test/cluster/app.sh); then step 3
 #      (test/cluster/e2e.sh; TODO_CLUSTER_E2E=0 skips it): the `e2e` environment behind
-#      Traefik, HPAs fed by metrics-server, drain vs PDB, rolling update and rollback under load.
+#      Traefik, HPAs fed by metrics-server, drain vs PDB, rolling update and rollback under load;
+#      then test/cluster/helm.sh: the dev chart (npm run helm-chart) installed, tested, upgraded,
+#      rolled back and uninstalled by Helm (built by scripts/ci/helm.sh).
 # Prints the time of each phase and closes with `cluster: N passed, M failed`.
 # Usage: bash scripts/ci/cluster.sh
 # Env: TODO_CACHE (cache root, default ~/.cache/todo-cdk8s), TODO_CLUSTER_NODE=1 (steps 2 and 3),
 #      TODO_CLUSTER_E2E=0 (node mode without step 3), CLUSTER_E2E_TIMEOUT (s, default 900),
 #      CLUSTER_BUILD_TIMEOUT (s, default 2400), CLUSTER_READY_TIMEOUT (s, default 180),
-#      CLUSTER_CHECK_TIMEOUT (s, default 600), CLUSTER_APP_TIMEOUT (s, default 900).
+#      CLUSTER_CHECK_TIMEOUT (s, default 600), CLUSTER_APP_TIMEOUT (s, default 900),
+#      CLUSTER_HELM_TIMEOUT (s, default 900).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -78,6 +81,14 @@ if grep -q 'compiling' .logs/cluster/build.log; then
   timed "build (cold)" "$(since "$t0")"
 else
   timed "build (cached)" "$(since "$t0")"
+fi
+# Helm for test/cluster/helm.sh (its own Go module, cached like the validators); a failure here
+# fails only that suite.
+if $node; then
+  t0=$(now)
+  HELM_BIN=$(timeout "${CLUSTER_BUILD_TIMEOUT:-2400}" bash scripts/ci/helm.sh --print-helm 2>>.logs/cluster/build.log) || HELM_BIN=""
+  export HELM_BIN
+  timed "helm" "$(since "$t0")"
 fi
 
 # --- 3. manifests ----------------------------------------------------------------------
@@ -142,10 +153,12 @@ suite() {
   timed "$label" "$(since "$t0")"
 }
 # With a node: the application itself, deployed by the ops tool (test/cluster/app.sh), then
-# step 3 (test/cluster/e2e.sh); their counts join the summary.
+# step 3 (test/cluster/e2e.sh), then the dev environment's Helm chart driven by Helm
+# (test/cluster/helm.sh, after the ops tool uninstalled dev); their counts join the summary.
 if $node_up; then
   suite app app.sh "${CLUSTER_APP_TIMEOUT:-900}" "app (images, deploy, lifecycle)"
   $e2e && suite e2e e2e.sh "${CLUSTER_E2E_TIMEOUT:-900}" "e2e (ingress, HPA, PDB, load)"
+  suite helm helm.sh "${CLUSTER_HELM_TIMEOUT:-900}" "helm (install, test, upgrade, rollback, uninstall)"
   if [ -n "$summary" ]; then
     summary=$(printf '%s\n%s' "$summary" "$suites" | awk 'NF { split($0, x, /[ ,]+/); p += x[2]; f += x[4] }
       END { printf "cluster: %d passed, %d failed", p, f }')

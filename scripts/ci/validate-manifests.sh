@@ -5,7 +5,9 @@
 #   3. self-test: known-bad fixtures must FAIL each validator with the expected message and a
 #      known-good fixture must pass, so a validator that silently passes breaks the build;
 #   4. runs `npm run synth` when dist/ is missing, then validates every dist/<env>/ with
-#      kubeconform -strict, kube-score and Checkov; exits non-zero on any finding.
+#      kubeconform -strict, kube-score and Checkov; exits non-zero on any finding;
+#   5. the Helm chart of every dist/<env>/: scripts/ci/helm.sh (helm lint --strict, helm template
+#      equal to dist/<env>).
 # Usage: bash scripts/ci/validate-manifests.sh [--resynth]
 # Env: TODO_CACHE (cache root, default ~/.cache/todo-cdk8s), K8S_DEFINITIONS (definitions file).
 set -euo pipefail
@@ -38,21 +40,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 die() { echo "validate-manifests: $*" >&2; exit 1; }
 
 # --- 1. tools --------------------------------------------------------------------------------------
-# go_tool NAME MODULE/PKG VERSION -> prints the binary path; builds once per version.
-go_tool() {
-  local name=$1 pkg=$2 version=$3 dir="$CACHE/bin/$1-$3"
-  if [ ! -x "$dir/$name" ]; then
-    command -v go >/dev/null || die "Go is needed to install $name $version (go install $pkg@$version)"
-    local tmp="$dir.tmp.$$"
-    rm -rf "$tmp" && mkdir -p "$tmp"
-    local t0 log="$tmp.log"; t0=$(now)
-    GOBIN="$tmp" nice -n 10 go install "$pkg@$version" >"$log" 2>&1 \
-      || { cat "$log" >&2; die "go install $pkg@$version failed"; }
-    rm -rf "$dir" "$log" && mv "$tmp" "$dir"
-    echo "installed $name $version in $(since "$t0") (go install, cached in $dir)" >&2
-  fi
-  echo "$dir/$name"
-}
+source "$ROOT/scripts/ci/go-tool.sh" # go_tool NAME PKG VERSION -> the binary's path; builds once per version
 
 checkov_tool() {
   local dir="$CACHE/checkov-$CHECKOV_VERSION"
@@ -71,8 +59,8 @@ checkov_tool() {
 }
 
 t0=$(now)
-KUBECONFORM=$(go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION")
-KUBE_SCORE=$(go_tool kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION")
+KUBECONFORM=$(go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION") || die "cannot install kubeconform"
+KUBE_SCORE=$(go_tool kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION") || die "cannot install kube-score"
 CHECKOV=$(checkov_tool)
 echo "tools ready in $(since "$t0"): kubeconform $KUBECONFORM_VERSION, kube-score $KUBE_SCORE_VERSION, checkov $CHECKOV_VERSION"
 
@@ -191,9 +179,17 @@ for dir in "${envs[@]}"; do
   summary[$env]="kubeconform $kc, kube-score $ks, checkov $ck ($(since "$t0"))"
 done
 
+# --- 5. the Helm chart of every dist/<env>/ ---------------------------------------------------------
+echo
+echo "=== Helm chart (scripts/ci/helm.sh) ==="
+t0=$(now)
+helm_result=ok
+bash "$ROOT/scripts/ci/helm.sh" || { helm_result=FAIL; failed=1; }
+
 echo
 echo "=== summary ==="
 for dir in "${envs[@]}"; do env=$(basename "$dir"); printf '%-12s %s\n' "$env" "${summary[$env]}"; done
+printf '%-12s %s\n' "helm chart" "lint --strict, template = dist/<env>: $helm_result ($(since "$t0"))"
 if [ "$failed" -ne 0 ]; then
   echo "validate-manifests: findings above; fix the constructs, or add an exception with its reason to .policy-exceptions.conf"
   exit 1

@@ -1,5 +1,6 @@
 import type { Ctx } from '../context';
 import { deployCommand, diffCommand, historyCommand, imageScanCommand, preflightCommand, rollbackCommand, smokeCommand, statusCommand } from './cluster';
+import { helmChartCommand } from './helm-chart';
 import { secretsCommand } from './secrets';
 import { uninstallCommand } from './uninstall';
 
@@ -14,4 +15,5 @@ export const HANDLERS: Record<string, (ctx: Ctx) => number> = {
   uninstall: uninstallCommand,
   secrets: secretsCommand,
   'image-scan': imageScanCommand,
+  'helm-chart': helmChartCommand,
 };
