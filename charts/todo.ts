@@ -18,6 +18,7 @@ import { EntryPoint } from './constructs/entry-point';
 import { NetworkPolicySet, Peers, tcp } from './constructs/network';
 import { Postgres } from './constructs/postgres';
 
+
 /** Where each chart is written, relative to dist/<env>/ (kubectl applies files in name order; `-R` reads 00-namespace/ first). */
 export const OUTPUT_FILES = {
   namespace: '00-namespace/namespace.k8s.yaml',

@@ -155,21 +155,16 @@ export class Postgres extends Construct implements PolicyTarget {
       JsonPatch.add(`${pod}/containers/0/resources`, resourceRequirements(db.resources)), // canonical form (see AppTier)
       JsonPatch.remove('/spec/minReadySeconds'), // 0: the API server omits it
       JsonPatch.remove(`${pod}/hostNetwork`), // false: the API server omits it
-      // cdk8s-plus drops the template's labels (the field is immutable: a StatefulSet deployed with them could no longer be
-      // updated) and its volumeMode; the API server fills in apiVersion, kind, volumeMode and status, so the template carries
-      // them too, otherwise a client-side apply always replaced the list and reported the StatefulSet "configured"
+      // cdk8s-plus drops the claim template's labels, and the field is immutable: a StatefulSet deployed with them could
+      // no longer be updated
       JsonPatch.replace('/spec/volumeClaimTemplates', [
         {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
           metadata: { name: 'data', labels },
           spec: {
             accessModes: ['ReadWriteOnce'],
             ...(db.storageClassName !== undefined && { storageClassName: db.storageClassName }),
             resources: { requests: { storage: quantity(db.storage) } },
-            volumeMode: 'Filesystem',
           },
-          status: { phase: 'Pending' },
         },
       ]),
       ...(props.priorityClassName ? [JsonPatch.add(`${pod}/priorityClassName`, props.priorityClassName)] : []), // not in cdk8s-plus
