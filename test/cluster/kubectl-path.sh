@@ -11,7 +11,8 @@
 #      by design (docs/infrastructure.md) (both forms: the two folders, and `kubectl apply -R -f DIR/`);
 #   3. `kubectl delete -f DIR/` deletes the application and keeps the Namespace, the database's PVC
 #      (with a row written before) and the Secret; `kubectl apply -R -f DIR/` reinstalls on them and
-#      the row is still there.
+#      the row is still there; negative control: `kubectl delete -R -f DIR/` takes the Namespace and
+#      the data with it.
 #
 # Usage: test/cluster/kubectl-path.sh ENV_FILE [NETNS]
 # Prints one `ok`/`FAIL` line per check and `kubectl-path: N passed, M failed`.
@@ -145,6 +146,15 @@ if reapply "$o/reapply-r.out" -R -f "$dir/"; then
   pass "kubectl-path: repeated kubectl apply -R -f DIR/: nothing changed ($(grep -c ' unchanged$' "$o/reapply-r.out") unchanged)"
 else
   fail "kubectl-path: repeated kubectl apply -R changes nothing" "$o/reapply-r.out"
+fi
+
+# negative control (and clean-up): with the Namespace's folder in the set (-R), the same delete takes
+# the Namespace and with it the PVC and the Secret: keeping them depends on the layout
+if k delete -R -f "$dir/" --wait=true --timeout=180s >"$o/delete-r.out" 2>&1 &&
+  ! k get namespace "$ns" >>"$o/delete-r.out" 2>&1 && ! k get pvc -n "$ns" "$claim" >>"$o/delete-r.out" 2>&1; then
+  pass "kubectl-path: negative control: kubectl delete -R -f DIR/ (the Namespace's folder too) deletes the Namespace, the PVC and the Secret"
+else
+  fail "kubectl-path: negative control: kubectl delete -R -f DIR/ deletes the Namespace and its data" "$o/delete-r.out"
 fi
 
 finish
