@@ -1,24 +1,25 @@
 /**
  * Per-environment extensions: changes that apply to one environment only, without touching the
- * shared constructs. Each entry receives the built charts (every construct is reachable from them)
- * and may add objects or patch synthesized ones (cdk8s escape hatch: `ApiObject.of(x).addJsonPatch`).
+ * shared constructs. Keyed by the environment names of charts/config/environments.ts: a key that is
+ * not an environment (a typo) or a key written twice is a compile error. Each entry receives the
+ * built charts (every construct is a typed property: `charts.backend.deployment` is a cdk8s-plus
+ * Deployment) and may change them through their API, add objects to a chart, or patch a synthesized
+ * object with cdk8s' escape hatch (`ApiObject.of(x).addJsonPatch`).
  */
-import { ApiObject, JsonPatch } from 'cdk8s';
 import { BACKEND } from '@todo/contract';
-import type { ResolvedEnvironment } from './config';
+import type { EnvironmentName, ResolvedEnvironment } from './config';
 import type { TodoCharts } from './todo';
 
 export type Extension = (charts: TodoCharts, env: ResolvedEnvironment) => void;
 
-export const EXTENSIONS: Record<string, Extension[]> = {
+export const EXTENSIONS: { readonly [E in EnvironmentName]?: readonly Extension[] } = {
   production: [
     // Production's Prometheus discovers the backend pods by annotation (the metrics path is the contract's).
     (charts) => {
-      ApiObject.of(charts.backend.deployment).addJsonPatch(
-        JsonPatch.add('/spec/template/metadata/annotations/prometheus.io~1scrape', 'true'),
-        JsonPatch.add('/spec/template/metadata/annotations/prometheus.io~1path', BACKEND.metricsPath),
-        JsonPatch.add('/spec/template/metadata/annotations/prometheus.io~1port', String(BACKEND.port)),
-      );
+      const pod = charts.backend.deployment.podMetadata;
+      pod.addAnnotation('prometheus.io/scrape', 'true');
+      pod.addAnnotation('prometheus.io/path', BACKEND.metricsPath);
+      pod.addAnnotation('prometheus.io/port', String(BACKEND.port));
     },
   ],
 };

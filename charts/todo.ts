@@ -1,46 +1,61 @@
 /**
- * The todo application for one environment. Three charts, synthesized to three files that
- * `kubectl apply -f dist/<env>/` applies in name order:
- *   00-namespace.k8s.yaml   the Namespace (Pod Security Admission: restricted)
- *   10-config.k8s.yaml      ServiceAccounts, ConfigMaps, NetworkPolicies
- *   20-workloads.k8s.yaml   Deployments, StatefulSet, Services, Ingress, HPAs, PDBs
- * Constructs put their config objects into the config chart through `TodoCharts.config`.
+ * The todo application for one environment: three charts, each synthesized to one file.
+ *
+ *   dist/<env>/00-namespace/namespace.k8s.yaml  the Namespace (Pod Security restricted): what outlives the
+ *                                               application; `kubectl delete -f dist/<env>/` does not read it
+ *   dist/<env>/10-config.k8s.yaml               ServiceAccounts, ConfigMaps, NetworkPolicies
+ *   dist/<env>/20-workloads.k8s.yaml            Deployments, StatefulSet, Services, Ingress, HPAs, PDBs
+ *
+ * This class composes the constructs (charts/constructs/) and wires them; it builds no object itself.
  */
 import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-33';
 import { BACKEND, BACKEND_ENV, FRONTEND, FRONTEND_ENV, SECRET_KEYS, SHUTDOWN } from '@todo/contract';
-import { releaseLabels } from './labels';
+import { podSecurityLabels, releaseLabels } from './labels';
 import { POSTGRES_PORT, SERVICE_PORT, SMOKE_TEST_LABELS, type ResolvedEnvironment } from './config';
 import { AppTier, type EnvSetting } from './constructs/app-tier';
+import { EntryPoint } from './constructs/entry-point';
+import { NetworkPolicySet, Peers, tcp } from './constructs/network';
 import { Postgres } from './constructs/postgres';
-import { byNamespace, byPods, NetworkPolicies, tcp, type Allow } from './constructs/network';
-import { KubeIngress, KubeNamespace, type NetworkPolicyPeer } from '../imports/k8s';
 
-export const CHART_FILES = ['00-namespace', '10-config', '20-workloads'] as const;
+
+/** Where each chart is written, relative to dist/<env>/ (kubectl applies files in name order; `-R` reads 00-namespace/ first). */
+export const OUTPUT_FILES = {
+  namespace: '00-namespace/namespace.k8s.yaml',
+  config: '10-config.k8s.yaml',
+  workloads: '20-workloads.k8s.yaml',
+} as const;
+/** The folder of what outlives the application (the Namespace that holds the data and the Secrets). */
+export const KEPT_DIR = '00-namespace';
 
 export class TodoCharts {
   readonly namespace: Chart;
   readonly config: Chart;
   readonly workloads: Chart;
+  readonly namespaceObject: kplus.Namespace;
   readonly backend: AppTier;
   readonly frontend: AppTier;
   readonly postgres?: Postgres;
-  readonly ingress?: KubeIngress;
+  readonly entry: EntryPoint;
+  readonly networkPolicies: NetworkPolicySet;
+  /** Each chart and the file it is written to, relative to dist/<env>/. */
+  readonly outputs: readonly { readonly chart: Chart; readonly file: string }[];
 
   constructor(app: App, env: ResolvedEnvironment) {
     const cfg = env.config;
     const labels = releaseLabels(env.name);
     const ns = env.namespace;
-    this.namespace = new Chart(app, CHART_FILES[0], { labels, disableResourceNameHashes: true });
-    this.config = new Chart(app, CHART_FILES[1], { labels, namespace: ns, disableResourceNameHashes: true });
-    this.workloads = new Chart(app, CHART_FILES[2], { labels, namespace: ns, disableResourceNameHashes: true });
+    const chart = (id: string, namespace?: string) => new Chart(app, id, { labels, namespace, disableResourceNameHashes: true });
+    this.namespace = chart('namespace');
+    this.config = chart('10-config', ns);
+    this.workloads = chart('20-workloads', ns);
+    this.outputs = [
+      { chart: this.namespace, file: OUTPUT_FILES.namespace },
+      { chart: this.config, file: OUTPUT_FILES.config },
+      { chart: this.workloads, file: OUTPUT_FILES.workloads },
+    ];
 
-    const psa = Object.fromEntries(
-      ['enforce', 'audit', 'warn'].flatMap((m) => [
-        [`pod-security.kubernetes.io/${m}`, 'restricted'],
-        [`pod-security.kubernetes.io/${m}-version`, 'latest'],
-      ]),
-    );
-    new KubeNamespace(this.namespace, 'Namespace', { metadata: { name: ns, labels: { ...labels, ...psa } } });
+    this.namespaceObject = new kplus.Namespace(this.namespace, 'Namespace', { metadata: { name: ns, labels: { ...labels, ...podSecurityLabels() } } });
 
     const names = env.names;
     const shutdown = (specs: typeof BACKEND_ENV | typeof FRONTEND_ENV): EnvSetting[] => [
@@ -51,12 +66,12 @@ export class TodoCharts {
       labels,
       configScope: this.config, // ServiceAccounts and ConfigMaps exist before the pods
       imagePullPolicy: cfg.imagePullPolicy,
+      imagePullSecret: cfg.imagePullSecret,
+      priorityClassName: cfg.priorityClassName,
       replicas: cfg.replicas,
       hpa: cfg.hpa,
       pdb: cfg.pdb,
-      nodeSelector: cfg.scheduling.nodeSelector,
-      tolerations: cfg.scheduling.tolerations,
-      antiAffinity: cfg.scheduling.antiAffinity,
+      scheduling: cfg.scheduling,
     };
 
     this.backend = new AppTier(this.workloads, 'Backend', {
@@ -98,84 +113,37 @@ export class TodoCharts {
       ],
     });
 
-
     const db = cfg.database;
     if (db.kind === 'in-cluster') {
       this.postgres = new Postgres(this.workloads, 'Postgres', {
         name: names.postgres,
         configMapName: names.postgresConfig,
         labels,
-        image: db.image,
+        settings: db,
         port: POSTGRES_PORT,
-        user: db.user,
-        database: db.database,
-        storage: db.storage,
-        storageClassName: db.storageClassName,
         secretName: env.secretName,
-        resources: db.resources,
+        imagePullSecret: cfg.imagePullSecret,
+        priorityClassName: cfg.priorityClassName,
         configScope: this.config,
       });
     }
 
-    if (cfg.ingress) {
-      const ing = cfg.ingress;
-      const backendRef = (svc: string) => ({ service: { name: svc, port: { name: 'http' } } });
-      this.ingress = new KubeIngress(this.workloads, 'Ingress', {
-        metadata: { name: names.ingress, labels, annotations: Object.keys(ing.annotations).length ? ing.annotations : undefined },
-        spec: {
-          ingressClassName: ing.className,
-          tls: ing.tlsSecretName ? [{ hosts: ing.hosts, secretName: ing.tlsSecretName }] : undefined,
-          rules: ing.hosts.map((host) => ({
-            host,
-            http: {
-              paths: [
-                { path: BACKEND.apiPrefix, pathType: 'Prefix', backend: backendRef(this.backend.service.name) },
-                { path: '/', pathType: 'Prefix', backend: backendRef(this.frontend.service.name) },
-              ],
-            },
-          })),
-        },
-      });
-    }
+    const entryCommon = { frontend: this.frontend, backend: this.backend, apiPrefix: BACKEND.apiPrefix, labels };
+    this.entry = new EntryPoint(
+      this.workloads,
+      'Entry',
+      cfg.ingress ? { ...entryCommon, kind: 'ingress', name: names.ingress, ingress: cfg.ingress } : { ...entryCommon, kind: 'nodePort' },
+    );
 
-    // NetworkPolicies
-    const smokeLabels = { 'app.kubernetes.io/instance': labels['app.kubernetes.io/instance'], ...SMOKE_TEST_LABELS };
-    const smoke = byPods(smokeLabels);
-    const controller: NetworkPolicyPeer[] = cfg.ingress ? [byNamespace(cfg.ingress.controllerNamespace)] : [];
-    const allow: Record<string, Allow> = {};
-    const frontendFrom: NetworkPolicyPeer[] | undefined =
-      cfg.frontendService.type === 'NodePort' ? undefined /* NodePort traffic comes from any node address */ : [...controller, smoke];
-    allow['allow-frontend'] = {
-      pods: this.frontend.selector,
-      ingress: [{ from: frontendFrom, ports: [tcp(FRONTEND.portName)] }],
-      egress: apiUpstream ? [{ to: [byPods(this.backend.selector)], ports: [tcp(BACKEND.portName)] }] : [],
-    };
-    allow['allow-backend'] = {
-      pods: this.backend.selector,
-      ingress: [{ from: [...controller, smoke, ...(apiUpstream ? [byPods(this.frontend.selector)] : [])], ports: [tcp(BACKEND.portName)] }],
-      egress:
-        db.kind === 'in-cluster'
-          ? [{ to: [byPods(this.postgres!.selector)], ports: [tcp(POSTGRES_PORT)] }]
-          : [{ to: db.egressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(db.port)] }],
-    };
-    // The ops tool's smoke test: to both tiers, and out through the Ingress (its public address).
-    allow['allow-smoke-test'] = {
-      pods: smokeLabels,
-      ingress: [],
-      egress: [
-        { to: [byPods(this.frontend.selector)], ports: [tcp(FRONTEND.portName)] },
-        { to: [byPods(this.backend.selector)], ports: [tcp(BACKEND.portName)] },
-        ...(cfg.ingress ? [{ ports: [tcp(80), tcp(443)] }] : []),
-      ],
-    };
-    if (this.postgres) {
-      allow['allow-postgres'] = {
-        pods: this.postgres.selector,
-        ingress: [{ from: [byPods(this.backend.selector)], ports: [tcp('postgres')] }],
-        egress: [],
-      };
-    }
-    new NetworkPolicies(this.config, 'NetworkPolicies', { labels, dnsNamespace: cfg.dnsNamespace, allow });
+    // NetworkPolicies: default deny and DNS, then who may talk to whom.
+    const policies = (this.networkPolicies = new NetworkPolicySet(this.config, 'NetworkPolicies', { labels, dnsNamespace: cfg.dnsNamespace }));
+    this.entry.admit(policies);
+    if (!this.entry.routesApi) policies.connect(this.frontend, this.backend);
+    if (this.postgres) policies.connect(this.backend, this.postgres);
+    else if (db.kind === 'external') for (const cidr of db.egressCidrs) policies.allowTo(this.backend, Peers.cidr(cidr), [tcp(db.port)]);
+    // The ops tool's smoke test: to both tiers, and out through the entry point (its public address).
+    const smoke = { policyName: 'allow-smoke-test', selector: { 'app.kubernetes.io/instance': labels['app.kubernetes.io/instance'], ...SMOKE_TEST_LABELS } };
+    policies.connect(smoke, this.frontend).connect(smoke, this.backend);
+    if (this.entry.routesApi) policies.allowTo(smoke, Peers.anyAddress(), [tcp(80), tcp(443)]);
   }
 }
-

@@ -19,12 +19,12 @@ describe.each(ALL)('environment %s', (name) => {
 
     test('container port and probes are the contract\'s', () => {
       expect(main.ports).toEqual([{ name: tier.portName, containerPort: tier.port, protocol: 'TCP' }]);
-      expect(main.livenessProbe.httpGet).toEqual({ path: tier.livenessPath, port: tier.portName });
-      expect(main.readinessProbe.httpGet).toEqual({ path: tier.readinessPath, port: tier.portName });
+      expect(main.livenessProbe.httpGet).toEqual({ path: tier.livenessPath, port: tier.port, scheme: 'HTTP' });
+      expect(main.readinessProbe.httpGet).toEqual({ path: tier.readinessPath, port: tier.port, scheme: 'HTTP' });
       expect([tier.livenessPath, tier.readinessPath]).toContain(main.startupProbe.httpGet.path);
-      expect(main.startupProbe.httpGet.port).toBe(tier.portName);
+      expect(main.startupProbe.httpGet.port).toBe(tier.port);
       const svc = ofKind(s, 'Service').find((x) => x.metadata.name === deployment.metadata.name)!;
-      expect(svc.spec.ports[0].targetPort).toBe(tier.portName);
+      expect(svc.spec.ports[0].targetPort).toBe(tier.port);
     });
 
     test('every env var the containers set is declared, secret ones come from a Secret, the rest from the ConfigMap', () => {

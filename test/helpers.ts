@@ -1,5 +1,5 @@
 /** Synthesizes each environment once, in memory, with a fixed image tag so snapshots are stable. */
-import { Testing, type Chart } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import { ENVIRONMENT_NAMES, resolveEnvironment, type ResolvedEnvironment } from '../charts/config';
 import { buildApp } from '../charts/synth';
 
@@ -14,7 +14,7 @@ export interface K8sObject {
 
 export interface Synthesized {
   env: ResolvedEnvironment;
-  /** file name -> objects, in the order kubectl applies them */
+  /** file (relative to dist/<env>/) -> objects, in the order `kubectl apply -R` applies them */
   files: Record<string, K8sObject[]>;
   objects: K8sObject[];
 }
@@ -26,11 +26,9 @@ export function synth(name: string, overrides = {}): Synthesized {
   const hit = cache.get(key);
   if (hit) return hit;
   const env = resolveEnvironment(name, { imageTag: TEST_TAG, ...overrides });
-  const { charts } = buildApp(env, '/nonexistent');
+  const { charts } = buildApp(env);
   const files: Record<string, K8sObject[]> = {};
-  for (const chart of [charts.namespace, charts.config, charts.workloads] as Chart[]) {
-    files[`${chart.node.id}.k8s.yaml`] = Testing.synth(chart) as K8sObject[];
-  }
+  for (const { chart, file } of charts.outputs) files[file] = Testing.synth(chart) as K8sObject[];
   const out = { env, files, objects: Object.values(files).flat() };
   cache.set(key, out);
   return out;

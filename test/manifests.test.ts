@@ -2,8 +2,10 @@ import { SECRET_KEYS, SHUTDOWN, IMAGE_REPOSITORIES } from '@todo/contract';
 import { ALL, allContainers, matches, ofKind, podSpec, synth, workloads, TEST_TAG, type K8sObject } from './helpers';
 import { releaseLabels } from '../charts/labels';
 import { createHash } from 'node:crypto';
+import { ApiObject } from 'cdk8s';
 import { ENVIRONMENTS, resolveConfig } from '../charts/config';
 import { buildApp } from '../charts/synth';
+import { KEPT_DIR } from '../charts/todo';
 
 describe.each(ALL)('environment %s', (name) => {
   const s = synth(name);
@@ -16,6 +18,9 @@ describe.each(ALL)('environment %s', (name) => {
     const names = Object.keys(s.files);
     expect(names).toEqual([...names].sort());
     expect(s.files[names[0]].map((o) => o.kind)).toEqual(['Namespace']);
+    // what must outlive the application (the Namespace) is alone in a folder `kubectl delete -f dist/<env>/` does not read
+    expect(names.filter((n) => n.startsWith(`${KEPT_DIR}/`))).toEqual([names[0]]);
+    expect(names.slice(1).every((n) => !n.includes('/'))).toBe(true);
     const firstWorkloadFile = names.findIndex((n) => s.files[n].some((o) => o.kind === 'Deployment'));
     for (const kind of ['ConfigMap', 'ServiceAccount', 'NetworkPolicy']) {
       const idx = names.findIndex((n) => s.files[n].some((o) => o.kind === kind));
@@ -31,9 +36,24 @@ describe.each(ALL)('environment %s', (name) => {
     }
   });
 
-  test('Namespace enforces, audits and warns Pod Security Admission restricted', () => {
+  test('Namespace enforces, audits and warns Pod Security Admission restricted, pinned to Kubernetes 1.33', () => {
     const [ns] = ofKind(s, 'Namespace');
-    for (const mode of ['enforce', 'audit', 'warn']) expect(ns.metadata.labels![`pod-security.kubernetes.io/${mode}`]).toBe('restricted');
+    for (const mode of ['enforce', 'audit', 'warn']) {
+      expect(ns.metadata.labels![`pod-security.kubernetes.io/${mode}`]).toBe('restricted');
+      expect(ns.metadata.labels![`pod-security.kubernetes.io/${mode}-version`]).toBe('v1.33');
+    }
+  });
+
+  test('no field the API server drops when it stores the object (a client-side apply would never report "unchanged")', () => {
+    for (const w of workloads(s)) {
+      expect(w.spec.minReadySeconds).toBeUndefined();
+      expect(podSpec(w).hostNetwork).toBeUndefined();
+    }
+    for (const svc of ofKind(s, 'Service')) expect(svc.spec.externalIPs).toBeUndefined();
+    // quantities in the form the API server stores them
+    const quantities = JSON.stringify(s.objects).match(/"(cpu|memory|ephemeral-storage|storage)":"[^"]+"/g) ?? [];
+    expect(quantities.length).toBeGreaterThan(0);
+    for (const q of quantities) expect(q).not.toMatch(/"(1000m|1024Mi|[0-9]+000m)"/);
   });
 
   test('each Service selects the pods of exactly one workload, and targetPort names a container port', () => {
@@ -190,7 +210,10 @@ describe.each(ALL)('environment %s', (name) => {
   test('NetworkPolicies: default deny, DNS egress, and every tier reachable only as needed', () => {
     const pols = ofKind(s, 'NetworkPolicy');
     const deny = pols.find((p) => p.metadata.name === 'default-deny')!;
-    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(deny.spec.podSelector).toEqual({});
+    expect([...deny.spec.policyTypes].sort()).toEqual(['Egress', 'Ingress']);
+    expect(deny.spec.ingress).toBeUndefined();
+    expect(deny.spec.egress).toBeUndefined();
     const dns = pols.find((p) => p.metadata.name === 'allow-dns')!;
     expect(dns.spec.egress[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
     // every pod is covered by some allow policy with ingress on its port
@@ -249,15 +272,16 @@ describe('per-environment shapes', () => {
     const ing = ofKind(s, 'Ingress')[0];
     expect(ing.spec.tls[0]).toEqual({ hosts: ['todo.example.com'], secretName: 'todo-tls' });
     expect(ing.spec.ingressClassName).toBe('nginx');
-    expect(ing.spec.rules[0].http.paths.map((p: any) => [p.path, p.backend.service.name])).toEqual([
-      ['/api', 'todo-backend'],
-      ['/', 'todo-frontend'],
+    // the longest matching Prefix path wins whatever the order (Ingress spec)
+    expect(ing.spec.rules[0].http.paths.map((p: any) => [p.path, p.pathType, p.backend.service.name]).sort()).toEqual([
+      ['/', 'Prefix', 'todo-frontend'],
+      ['/api', 'Prefix', 'todo-backend'],
     ]);
     expect(byName('production', 'ConfigMap', 'todo-frontend-config')!.data.API_UPSTREAM).toBeUndefined();
     // ingress controller -> both tiers; no frontend -> backend path without API_UPSTREAM
     const be = byName('production', 'NetworkPolicy', 'allow-backend')!.spec;
-    expect(be.ingress[0].from).toEqual([
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+    expect(be.ingress.flatMap((r: any) => r.from)).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} },
       { podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'todo-production', 'app.kubernetes.io/component': 'smoke-test' } } },
     ]);
     expect(be.egress[0].ports[0].port).toBe(5432);
@@ -269,10 +293,10 @@ describe('per-environment shapes', () => {
     const smokeLabels = pol.spec.podSelector.matchLabels;
     for (const tier of ['todo-frontend', 'todo-backend']) {
       const d = ofKind(s, 'Deployment').find((x) => x.metadata.name === tier)!;
-      expect(pol.spec.egress.some((e: any) => e.to && matches(e.to[0].podSelector.matchLabels, d.spec.template.metadata.labels))).toBe(true);
+      expect(pol.spec.egress.some((e: any) => e.to?.[0].podSelector && matches(e.to[0].podSelector.matchLabels, d.spec.template.metadata.labels))).toBe(true);
       const own = ofKind(s, 'NetworkPolicy').find((p) => p.metadata.name === tier.replace('todo-', 'allow-'))!;
-      const from = own.spec.ingress[0].from;
-      expect(from === undefined || from.some((f: any) => f.podSelector && matches(f.podSelector.matchLabels, smokeLabels))).toBe(true);
+      const admitsSmoke = (r: any) => r.from === undefined || r.from.some((f: any) => f.podSelector?.matchLabels && matches(f.podSelector.matchLabels, smokeLabels));
+      expect(own.spec.ingress.some(admitsSmoke)).toBe(true);
     }
   });
 
@@ -287,8 +311,8 @@ describe('per-environment shapes', () => {
     const checksum = (dbPoolMax: number, tag = 'v1') => {
       const input = structuredClone(ENVIRONMENTS.production) as any;
       input.backend.dbPoolMax = dbPoolMax;
-      const { charts } = buildApp(resolveConfig('production', input, { imageTag: tag }), '/nonexistent');
-      return charts.backend.deployment.toJson().spec.template.metadata.annotations['checksum/config'];
+      const { charts } = buildApp(resolveConfig('production', input, { imageTag: tag }));
+      return ApiObject.of(charts.backend.deployment).toJson().spec.template.metadata.annotations['checksum/config'];
     };
     expect(checksum(10)).toBe(checksum(10, 'v2'));
     expect(checksum(10)).not.toBe(checksum(11));

@@ -8,7 +8,14 @@ import { z } from 'zod';
 import { Testing } from 'cdk8s';
 import { BACKEND_ENV, FRONTEND_ENV, type EnvVarSpec } from '@todo/contract';
 import { ENVIRONMENT_NAMES, OVERRIDE_VARIABLES, resolveEnvironment, type ResolvedEnvironment } from './index';
-import { environmentSchema } from './schema';
+import { environmentSchema, type EnvironmentConfig } from './schema';
+import { connectionDemand } from '../rules';
+
+/** "needed / budget" of the database connections (charts/rules.ts connectionDemand). */
+function connections(c: EnvironmentConfig): string {
+  const budget = c.database.kind === 'in-cluster' ? c.database.maxConnections - c.database.reservedConnections : c.database.connectionBudget;
+  return `${connectionDemand(c.hpa ? c.hpa.maxReplicas : c.replicas, c.backend.dbPoolMax).demand} / ${budget}`;
+}
 import { buildApp } from '../synth';
 
 type Json = { [k: string]: any };
@@ -57,7 +64,7 @@ function rows(s: Json, prefix: string, out: string[][], required = true): void {
 
 /** How the manifests of `env` set each variable of a tier: "ConfigMap `x`" / "Secret key `k`" / "". */
 function settings(env: ResolvedEnvironment, component: 'backend' | 'frontend'): Map<string, string> {
-  const { charts } = buildApp(env, '/nonexistent');
+  const { charts } = buildApp(env);
   const objects = Testing.synth(charts.workloads) as Json[];
   const d = objects.find((o) => o.kind === 'Deployment' && o.spec.template.metadata.labels['app.kubernetes.io/component'] === component)!;
   const cms = (Testing.synth(charts.config) as Json[]).filter((o) => o.kind === 'ConfigMap');
@@ -104,6 +111,7 @@ export function renderConfigDocs(): string {
       c.imagePullPolicy,
       c.ingress ? `${c.ingress.hosts.join(', ')}${c.ingress.tlsSecretName ? ' (TLS)' : ''}` : `NodePort ${c.frontendService.nodePort}`,
       c.database.kind,
+      connections(c),
       c.images.registry ?? '*(local)*',
     ];
   });
@@ -120,7 +128,7 @@ export function renderConfigDocs(): string {
     '',
     '## Environments at a glance',
     '',
-    table(['Environment', 'Namespace', 'Replicas per tier', 'PDB', 'Pulls', 'Entry', 'Database', 'Registry'], glance),
+    table(['Environment', 'Namespace', 'Replicas per tier', 'PDB', 'Pulls', 'Entry', 'Database', 'DB connections: needed / budget', 'Registry'], glance),
     '',
     '## Environment configuration fields',
     '',
@@ -128,18 +136,38 @@ export function renderConfigDocs(): string {
     '',
     table(['Field', 'Type', 'Default', 'Description'], fieldRows),
     '',
-    'Rules checked across fields: `hpa.minReplicas` ≤ `hpa.maxReplicas`; a PDB needs at least 2 replicas',
-    '(`hpa.minReplicas`, else `replicas`) and `pdb.maxUnavailable` below that number; `frontendService.nodePort`',
-    'is required for a NodePort; an Ingress is required unless the frontend is a NodePort; Ingress hosts are RFC 1123',
-    'names; every image reference has a tag or a `@sha256:` digest and never the tag `latest`.',
+    '### Rules',
+    '',
+    'Synth refuses, with one line per problem naming the environment and the field, and writes nothing:',
+    '',
+    '- **Kubernetes syntax**: names are DNS labels (namespace, environment name: at most 58 so the release label',
+    '  `todo-<name>` fits) or DNS subdomains (Secrets, IngressClass, StorageClass, PriorityClass); label and',
+    '  annotation keys and label values in their syntax (node selector, tolerations, Ingress annotations); CPU,',
+    '  memory and storage as Kubernetes quantities (memory never in milli-bytes, at least 6Mi; CPU at least 1m);',
+    '  CIDRs as the API server parses them, with no bits set after the prefix; host names RFC 1123, each once.',
+    '- **What the API server refuses**: a limit below its request; an image without a tag or digest, or `latest`;',
+    '  a toleration value with `Exists`; a node port on a ClusterIP Service, or a NodePort Service without one.',
+    '- **What would harm the cluster**: the namespaces `default` and `kube-*` (Pod Security `restricted` and a',
+    '  deny-all NetworkPolicy on the cluster\'s own); two environments in one namespace; the `system-` PriorityClasses.',
+    '- **What makes no sense at scale**: `hpa.minReplicas` above `hpa.maxReplicas`; a PDB on fewer than 2 replicas',
+    '  (`hpa.minReplicas`, else `replicas`) or with `maxUnavailable` not below that number; an HPA utilization',
+    '  target at or above limit/request (usage cannot get there); more database connections than the budget.',
+    '',
+    '**Database connection budget.** The backend may hold (M + S) × P + (M + S) connections, with M the most',
+    'replicas (`hpa.maxReplicas`, else `replicas`), S the rolling update\'s surge (1) and P `backend.dbPoolMax`:',
+    'every pod that may run at once with a full pool, plus one connection per pod for the migration its init',
+    'container runs while the pods it replaces still hold theirs. The budget is `database.maxConnections` −',
+    '`database.reservedConnections` for the in-cluster PostgreSQL (its `max_connections` is set from the first),',
+    'and the required `database.connectionBudget` for an external one.',
     '',
     '## CI overrides',
     '',
-    'Applied to every synthesized environment before validation (so they are validated by the same schema). Flags win over variables.',
+    'Merged into the configuration before validation (so the same schema checks them). Flags win over variables.',
+    'Those that mean one deployment need `--env`: without it synth refuses them rather than apply them everywhere.',
     '',
     table(
-      ['Variable', 'synth flag', 'Effect'],
-      Object.values(OVERRIDE_VARIABLES).map((v) => [`\`${v.env}\``, `\`${v.flag}\``, v.description]),
+      ['Variable', 'synth flag', 'Effect', 'Needs --env'],
+      Object.values(OVERRIDE_VARIABLES).map((v) => [`\`${v.env}\``, `\`${v.flag}\``, v.description, v.perEnvironment ? 'yes' : 'no']),
     ),
     '',
     '## Application environment variables',

@@ -56,7 +56,9 @@ export const ENVIRONMENTS = {
       tlsSecretName: 'todo-staging-tls',
       annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt-staging' },
     },
-    database: { kind: 'external' },
+    imagePullSecret: 'todo-registry',
+    // the staging database: max_connections 100, 10 kept for its administrators
+    database: { kind: 'external', connectionBudget: 90 },
   },
   /** 3 to 10 replicas per tier, PDB, TLS, images pinnable by digest (TODO_BACKEND_IMAGE / TODO_FRONTEND_IMAGE). */
   production: {
@@ -75,7 +77,9 @@ export const ENVIRONMENTS = {
       tlsSecretName: 'todo-tls',
       annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
     },
-    database: { kind: 'external' },
-    scheduling: { nodeSelector: {}, tolerations: [], antiAffinity: 'preferred' },
+    imagePullSecret: 'todo-registry',
+    // the production database: max_connections 200, 10 kept for its administrators
+    database: { kind: 'external', connectionBudget: 190 },
+    scheduling: { antiAffinity: 'preferred' },
   },
 } satisfies Record<string, EnvironmentInput>;

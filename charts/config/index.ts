@@ -5,9 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { IMAGE_REPOSITORIES, IMAGE_REVISION_LENGTH } from '@todo/contract';
 import { ENVIRONMENTS } from './environments';
-import { environmentSchema, IMAGE_REF, type EnvironmentConfig, type EnvironmentInput } from './schema';
+import { environmentSchema, imageRefProblem, type EnvironmentConfig, type EnvironmentInput } from './schema';
 
-export { environmentSchema, IMAGE_REF, HOST_PATTERN } from './schema';
+export { environmentSchema, IMAGE_REF, HOST_PATTERN, imageRefProblem } from './schema';
 export type { EnvironmentConfig, EnvironmentInput } from './schema';
 export { ENVIRONMENTS };
 
@@ -36,14 +36,31 @@ export interface Overrides {
   ingressHost?: string;
 }
 
-/** Each override, its environment variable and its synth flag (documented in docs/infrastructure.md). */
-export const OVERRIDE_VARIABLES: Record<keyof Overrides, { env: string; flag: string; description: string }> = {
-  imageRegistry: { env: 'TODO_IMAGE_REGISTRY', flag: '--image-registry', description: 'images.registry of every environment' },
-  imageTag: { env: 'TODO_IMAGE_TAG', flag: '--image-tag', description: 'images.tag of every environment (instead of the git revision)' },
-  backendImage: { env: 'TODO_BACKEND_IMAGE', flag: '--backend-image', description: 'backend.image: a full reference, pinnable by digest' },
-  frontendImage: { env: 'TODO_FRONTEND_IMAGE', flag: '--frontend-image', description: 'frontend.image: a full reference, pinnable by digest' },
-  ingressHost: { env: 'TODO_INGRESS_HOST', flag: '--ingress-host', description: 'ingress.hosts = [this host] where the environment has an Ingress' },
+/**
+ * Each override, its environment variable and its synth flag (documented in docs/infrastructure.md).
+ * `perEnvironment`: the value means one deployment (a host, a pinned image, a registry), so it applies
+ * only to the environments `--env` names and synth refuses it without `--env`.
+ */
+export const OVERRIDE_VARIABLES: Record<keyof Overrides, { env: string; flag: string; description: string; perEnvironment: boolean }> = {
+  imageRegistry: { env: 'TODO_IMAGE_REGISTRY', flag: '--image-registry', description: 'images.registry of the environments named with --env', perEnvironment: true },
+  imageTag: { env: 'TODO_IMAGE_TAG', flag: '--image-tag', description: 'images.tag of every synthesized environment (instead of the git revision)', perEnvironment: false },
+  backendImage: { env: 'TODO_BACKEND_IMAGE', flag: '--backend-image', description: 'backend.image of the environments named with --env: a full reference, pinnable by digest', perEnvironment: true },
+  frontendImage: { env: 'TODO_FRONTEND_IMAGE', flag: '--frontend-image', description: 'frontend.image of the environments named with --env: a full reference, pinnable by digest', perEnvironment: true },
+  ingressHost: { env: 'TODO_INGRESS_HOST', flag: '--ingress-host', description: 'ingress.hosts = [this host] of the environments named with --env (each must have an Ingress)', perEnvironment: true },
 };
+
+/**
+ * Refuses an override that means one deployment when no environment was named (`--env`): without
+ * it, the value would be applied to every environment (production's host on staging, ...).
+ */
+export function checkOverrideScope(namedEnvironments: readonly string[] | undefined, o: Overrides): void {
+  if (namedEnvironments?.length) return;
+  const global = (Object.keys(o) as (keyof Overrides)[]).filter((k) => o[k] !== undefined && OVERRIDE_VARIABLES[k].perEnvironment);
+  if (global.length) {
+    const names = global.map((k) => `${OVERRIDE_VARIABLES[k].flag} (${OVERRIDE_VARIABLES[k].env})`).join(', ');
+    throw new ConfigError(`${names} applies to the environments you name: add --env NAME (known: ${ENVIRONMENT_NAMES.join(', ')})`);
+  }
+}
 
 export function overridesFromEnv(env: Record<string, string | undefined>): Overrides {
   const out: Overrides = {};
@@ -136,32 +153,32 @@ export function validateEnvironment(envName: string, input: unknown): Environmen
 }
 
 function imageFor(envName: string, cfg: EnvironmentConfig, tier: 'backend' | 'frontend'): string {
-  const field = `${tier}.image`;
   const ref =
     cfg[tier].image ??
     `${cfg.images.registry ? `${cfg.images.registry}/` : ''}${IMAGE_REPOSITORIES[tier]}:${cfg.images.tag ?? gitTag(envName)}`;
-  const m = IMAGE_REF.exec(ref);
-  if (!m) throw new ConfigError(`environment "${envName}": ${field} ("${ref}") is not a valid image reference`);
-  if (!m[2] && !m[3]) throw new ConfigError(`environment "${envName}": ${field} ("${ref}") needs a tag or a @sha256 digest`);
-  if (m[2] === 'latest') throw new ConfigError(`environment "${envName}": ${field} ("${ref}") must not use the tag latest`);
+  const problem = imageRefProblem(ref);
+  if (problem) throw new ConfigError(`environment "${envName}": ${tier}.image: ${problem}`);
   return ref;
 }
 
 /** Applies overrides to an input object, before validation (so they are validated by the same schema). */
-export function applyOverrides(input: EnvironmentInput, o: Overrides): EnvironmentInput {
+export function applyOverrides(envName: string, input: EnvironmentInput, o: Overrides): EnvironmentInput {
   const out = structuredClone(input) as EnvironmentInput & Record<string, any>;
   if (o.imageRegistry !== undefined || o.imageTag !== undefined) {
     out.images = { ...out.images, ...(o.imageRegistry !== undefined && { registry: o.imageRegistry }), ...(o.imageTag !== undefined && { tag: o.imageTag }) };
   }
   if (o.backendImage !== undefined) out.backend = { ...out.backend, image: o.backendImage };
   if (o.frontendImage !== undefined) out.frontend = { ...out.frontend, image: o.frontendImage };
-  if (o.ingressHost !== undefined && out.ingress) out.ingress = { ...out.ingress, hosts: [o.ingressHost] };
+  if (o.ingressHost !== undefined) {
+    if (!out.ingress) throw new ConfigError(`environment "${envName}": ingress: ${OVERRIDE_VARIABLES.ingressHost.flag} needs an Ingress, and this environment has none`);
+    out.ingress = { ...out.ingress, hosts: [o.ingressHost] };
+  }
   return out;
 }
 
 /** Resolves a configuration object (not necessarily one of ENVIRONMENTS; tests pass bad ones). */
 export function resolveConfig(envName: string, input: EnvironmentInput, overrides: Overrides = {}): ResolvedEnvironment {
-  const config = validateEnvironment(envName, applyOverrides(input, overrides));
+  const config = validateEnvironment(envName, applyOverrides(envName, input, overrides));
   const images = { backend: imageFor(envName, config, 'backend'), frontend: imageFor(envName, config, 'frontend') };
   const db = config.database;
   return {
@@ -194,5 +211,25 @@ export function resolveEnvironment(name: string, overrides: Overrides = {}): Res
   if (!Object.hasOwn(ENVIRONMENTS, name)) {
     throw new ConfigError(`unknown environment "${name}" (known: ${ENVIRONMENT_NAMES.join(', ')})`);
   }
+  checkDistinctNamespaces(ENVIRONMENTS);
   return resolveConfig(name, ENVIRONMENTS[name as EnvironmentName], overrides);
+}
+
+/**
+ * Resolves the environments `--env` named (all when none): overrides that mean one deployment need
+ * a named environment. Every environment is resolved before the caller writes anything.
+ */
+export function resolveEnvironments(named: readonly string[] | undefined, overrides: Overrides = {}): ResolvedEnvironment[] {
+  checkOverrideScope(named, overrides);
+  return (named?.length ? [...new Set(named)] : ENVIRONMENT_NAMES).map((n) => resolveEnvironment(n, overrides));
+}
+
+/** Two environments in one namespace would overwrite each other's objects (and a prune would delete them). */
+export function checkDistinctNamespaces(envs: Record<string, { namespace: string }>): void {
+  const owner = new Map<string, string>();
+  for (const [name, e] of Object.entries(envs)) {
+    const other = owner.get(e.namespace);
+    if (other) throw new ConfigError(`environment "${name}": namespace: "${e.namespace}" is already the namespace of environment "${other}"`);
+    owner.set(e.namespace, name);
+  }
 }

@@ -1,38 +1,68 @@
 /**
  * The typed, validated configuration of one environment. Every field documents itself with
  * `.describe()`; scripts/gen-config-docs.ts turns this schema into docs/configuration.md.
- * Cross-field rules (HPA min <= max, a PDB that can never block a drain, ...) live in `superRefine`
- * so the error names the field it is about.
+ * Values are checked in Kubernetes' own syntax (charts/config/syntax.ts) and against what the API
+ * server or the cluster would refuse; cross-field rules (charts/rules.ts, shared with the constructs)
+ * live in `superRefine` so the error names the field it is about.
  */
 import { z } from 'zod';
+import {
+  bytesProblem,
+  cidrProblem,
+  cpuProblem,
+  DNS_LABEL,
+  DNS_SUBDOMAIN,
+  HOST_PATTERN,
+  imageRefProblem,
+  labelKeyProblem,
+  labelValueProblem,
+  reservedNamespaceProblem,
+} from './syntax';
+import { connectionDemand, hpaRangeProblem, limitBelowRequestProblem, pdbProblem, unreachableTargetProblem } from '../rules';
 
-const quantity = (what: string) =>
+export { HOST_PATTERN, IMAGE_REF, imageRefProblem } from './syntax';
+
+/** A string refined by a problem function of charts/config/syntax.ts. */
+const checked = (problem: (v: string) => string | undefined) =>
+  z.string().superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
+const MIB = 2 ** 20;
+const cpu = (what: string) => checked(cpuProblem).describe(`${what} (a Kubernetes quantity, at least 1m).`);
+const memory = (what: string) => checked((q) => bytesProblem(q, 6 * MIB, 'memory')).describe(`${what} (a Kubernetes quantity, at least 6Mi).`);
+const storage = (what: string) => checked((q) => bytesProblem(q, MIB, 'storage')).describe(`${what} (a Kubernetes quantity, at least 1Mi).`);
+
+const dnsLabel = z.string().regex(DNS_LABEL, 'must be a DNS label (lower-case letters, digits and -, at most 63)');
+const dnsSubdomain = z.string().regex(DNS_SUBDOMAIN, 'must be a DNS subdomain (lower-case letters, digits, - and ., at most 253)');
+const labelMap = (what: string) =>
   z
-    .string()
-    .regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/, `must be a Kubernetes quantity (e.g. 100m, 256Mi)`)
-    .describe(what);
-
-/** RFC 1123 DNS name, optionally with a leading wildcard label. */
-export const HOST_PATTERN = /^(\*\.)?(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
-const dnsLabel = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label (lower-case letters, digits and -, at most 63)');
+    .record(z.string(), z.string())
+    .superRefine((m, ctx) => {
+      for (const [k, v] of Object.entries(m)) {
+        const p = labelKeyProblem(k) ?? (what === 'labels' ? labelValueProblem(v) : undefined);
+        if (p) ctx.addIssue({ code: 'custom', path: [k], message: p });
+      }
+    });
+const imageRef = z.string().superRefine((ref, ctx) => {
+  const p = imageRefProblem(ref);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+});
 
 export const resourcesSchema = z
   .object({
-    requests: z.object({ cpu: quantity('CPU the scheduler reserves.'), memory: quantity('Memory the scheduler reserves.') }).strict(),
-    limits: z.object({ cpu: quantity('CPU ceiling (throttled above it).'), memory: quantity('Memory ceiling (OOM-killed above it).') }).strict(),
-    ephemeralStorage: quantity('Ephemeral storage (logs, the /tmp emptyDir), requested and limited alike.').default('256Mi'),
+    requests: z.object({ cpu: cpu('CPU the scheduler reserves'), memory: memory('Memory the scheduler reserves') }).strict(),
+    limits: z.object({ cpu: cpu('CPU ceiling (throttled above it)'), memory: memory('Memory ceiling (OOM-killed above it)') }).strict(),
+    ephemeralStorage: storage('Ephemeral storage (logs, the /tmp emptyDir), requested and limited alike').default('256Mi'),
   })
   .strict()
-  .describe('Resource requests and limits of the container.');
+  .describe('Resource requests and limits of the container; a limit below its request is refused.');
 
 export const tierSchema = z
   .object({
     resources: resourcesSchema,
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('LOG_LEVEL of the process.'),
-    image: z
-      .string()
+    image: imageRef
       .optional()
       .describe(
         'Full image reference (registry/repository:tag or @sha256:digest). Unset: images.registry + the contract repository + images.tag.',
@@ -42,10 +72,10 @@ export const tierSchema = z
 
 export const hpaSchema = z
   .object({
-    minReplicas: z.int().min(1).describe('Fewest pods the HorizontalPodAutoscaler keeps.'),
-    maxReplicas: z.int().min(1).describe('Most pods the HorizontalPodAutoscaler may create.'),
-    cpuUtilization: z.int().min(1).max(1000).default(70).describe('Target average CPU utilization, % of the request.'),
-    memoryUtilization: z.int().min(1).max(1000).default(80).describe('Target average memory utilization, % of the request.'),
+    minReplicas: z.int().min(1).max(1000).describe('Fewest pods the HorizontalPodAutoscaler keeps.'),
+    maxReplicas: z.int().min(1).max(1000).describe('Most pods the HorizontalPodAutoscaler may create.'),
+    cpuUtilization: z.int().min(1).max(1000).default(70).describe('Target average CPU utilization, % of the request (must be reachable below the limit).'),
+    memoryUtilization: z.int().min(1).max(1000).default(80).describe('Target average memory utilization, % of the request (must be reachable below the limit).'),
     scaleDownStabilizationSeconds: z
       .int()
       .min(0)
@@ -69,10 +99,10 @@ export const pdbSchema = z
 
 export const ingressSchema = z
   .object({
-    className: z.string().min(1).default('nginx').describe('spec.ingressClassName.'),
-    hosts: z.array(z.string()).min(1).describe('Host names served (RFC 1123). `/` goes to the frontend, `/api` to the backend.'),
-    tlsSecretName: z.string().optional().describe('Secret holding the TLS certificate for the hosts (e.g. written by cert-manager); unset: no TLS.'),
-    annotations: z.record(z.string(), z.string()).default({}).describe('Ingress annotations, e.g. cert-manager.io/cluster-issuer.'),
+    className: dnsSubdomain.default('nginx').describe('spec.ingressClassName (the name of an IngressClass).'),
+    hosts: z.array(z.string()).min(1).describe('Host names served (RFC 1123, each once). `/` goes to the frontend, `/api` to the backend.'),
+    tlsSecretName: dnsSubdomain.optional().describe('Secret holding the TLS certificate for the hosts (e.g. written by cert-manager); unset: no TLS.'),
+    annotations: labelMap('annotations').default({}).describe('Ingress annotations (keys in Kubernetes syntax), e.g. cert-manager.io/cluster-issuer.'),
     controllerNamespace: dnsLabel
       .default('ingress-nginx')
       .describe('Namespace of the ingress controller pods; the NetworkPolicies admit traffic from it.'),
@@ -83,57 +113,84 @@ export const ingressSchema = z
 export const inClusterDatabaseSchema = z
   .object({
     kind: z.literal('in-cluster'),
-    image: z.string().default('postgres:17.11-trixie').describe('Official PostgreSQL image, pinned by version.'),
-    storage: quantity('Size of the data volume (PVC).').default('1Gi'),
-    storageClassName: z.string().optional().describe('StorageClass of the PVC; unset: the cluster default.'),
-    user: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('todo').describe('PostgreSQL user the backend connects as.'),
-    database: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('todo').describe('Database name.'),
+    image: imageRef.default('postgres:17.11-trixie').describe('Official PostgreSQL image, pinned by version.'),
+    storage: storage('Size of the data volume (PVC)').default('1Gi'),
+    storageClassName: dnsSubdomain.optional().describe('StorageClass of the PVC; unset: the cluster default.'),
+    user: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('todo').describe('PostgreSQL user the backend connects as.'),
+    database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('todo').describe('Database name.'),
+    maxConnections: z.int().min(10).max(10000).default(100).describe("PostgreSQL's max_connections (passed to the server)."),
+    reservedConnections: z
+      .int()
+      .min(3)
+      .default(10)
+      .describe('Connections kept out of the backend\'s budget: superuser_reserved_connections (3) and operators\' sessions (psql, `ops secrets --rotate`).'),
     resources: resourcesSchema.default({ requests: { cpu: '100m', memory: '512Mi' }, limits: { cpu: '1', memory: '512Mi' }, ephemeralStorage: '256Mi' }),
   })
   .strict()
-  .describe('A single-replica PostgreSQL StatefulSet with a PVC, for dev.');
+  .describe('A single-replica PostgreSQL StatefulSet with a PVC. Connection budget: maxConnections − reservedConnections.');
 
 export const externalDatabaseSchema = z
   .object({
     kind: z.literal('external'),
     port: z.int().min(1).max(65535).default(5432).describe('TCP port of the database (for the egress NetworkPolicy).'),
     egressCidrs: z
-      .array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR'))
+      .array(checked(cidrProblem))
       .min(1)
       .default(['0.0.0.0/0'])
-      .describe('Address ranges the backend may reach the database in.'),
+      .describe('Address ranges (IPv4 or IPv6 CIDRs, network addresses) the backend may reach the database in.'),
+    connectionBudget: z
+      .int()
+      .min(1)
+      .describe("Connections the backend may open: the database's max_connections minus what it reserves for others."),
   })
   .strict()
   .describe('An external PostgreSQL; its URL is the Secret key database-url.');
 
+const toleration = z
+  .object({
+    key: z.string().optional(),
+    operator: z.enum(['Exists', 'Equal']).optional(),
+    value: z.string().optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const p = t.key !== undefined ? labelKeyProblem(t.key) : undefined;
+    if (p) issue('key', p);
+    const v = t.value !== undefined ? labelValueProblem(t.value) : undefined;
+    if (v) issue('value', v);
+    if (t.operator === 'Exists' && t.value) issue('value', 'must be empty when operator is Exists');
+    if (!t.key && t.operator !== 'Exists') issue('operator', 'must be Exists when key is empty (the API server refuses it otherwise)');
+  });
+
 export const schedulingSchema = z
   .object({
-    nodeSelector: z.record(z.string(), z.string()).default({}).describe('Node labels the pods must land on.'),
-    tolerations: z
-      .array(
-        z
-          .object({
-            key: z.string().optional(),
-            operator: z.enum(['Exists', 'Equal']).optional(),
-            value: z.string().optional(),
-            effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-          })
-          .strict(),
-      )
-      .default([])
-      .describe('Taints the pods tolerate.'),
+    nodeSelector: labelMap('labels').default({}).describe('Node labels the pods must land on (keys and values in Kubernetes label syntax).'),
+    tolerations: z.array(toleration).default([]).describe('Taints the pods tolerate.'),
     antiAffinity: z
       .enum(['none', 'preferred', 'required'])
       .default('preferred')
       .describe('Pod anti-affinity between pods of one tier (per node) when it may run more than one pod.'),
+    zoneSpread: z
+      .enum(['ScheduleAnyway', 'DoNotSchedule'])
+      .default('ScheduleAnyway')
+      .describe(
+        'whenUnsatisfiable of the spread over topology.kubernetes.io/zone. DoNotSchedule makes it hard: only for clusters whose nodes all carry a zone label (nodes without one are left out).',
+      ),
   })
   .strict();
 
 export const environmentSchema = z
   .object({
-    name: dnsLabel.describe('Environment name: dist/<name>/ and the release label.'),
-    namespace: dnsLabel.describe('Namespace everything is created in.'),
-    replicas: z.int().min(1).describe('Pods per tier when there is no HPA.'),
+    name: dnsLabel.max(58, 'at most 58 characters (the release label todo-<name> is a label value of at most 63)').describe('Environment name: dist/<name>/ and the release label todo-<name> (so at most 58).'),
+    namespace: dnsLabel
+      .superRefine((ns, ctx) => {
+        const p = reservedNamespaceProblem(ns);
+        if (p) ctx.addIssue({ code: 'custom', message: p });
+      })
+      .describe('Namespace everything is created in (not default or kube-*: it gets Pod Security restricted and a deny-all NetworkPolicy).'),
+    replicas: z.int().min(1).max(1000).describe('Pods per tier when there is no HPA.'),
     imagePullPolicy: z.enum(['Always', 'IfNotPresent']).describe('imagePullPolicy of the app containers.'),
     images: z
       .object({
@@ -151,17 +208,28 @@ export const environmentSchema = z
       .strict()
       .default({})
       .describe('Where the two application images come from (backend.image / frontend.image override one tier).'),
-    secretName: dnsLabel
+    imagePullSecret: dnsSubdomain
+      .optional()
+      .describe(
+        'Secret of type kubernetes.io/dockerconfigjson the kubelet pulls every image of the environment with (imagePullSecrets); `npm run secrets -- --env NAME --registry-credentials-stdin` creates it. Unset: anonymous pulls.',
+      ),
+    priorityClassName: dnsSubdomain
+      .refine((n) => !n.startsWith('system-'), 'the system- PriorityClasses are reserved for the cluster\'s own components')
+      .optional()
+      .describe('PriorityClass of every pod (it must exist in the cluster); unset: the cluster default.'),
+    secretName: dnsSubdomain
       .default('todo-secrets')
-      .describe('Secret (created by `ops secrets` or managed elsewhere) with keys jwt-secret, database-url and, in dev, postgres-password.'),
-    backend: tierSchema.extend({
-      dbPoolMax: z.int().min(1).max(100).default(10).describe('DB_POOL_MAX of the backend.'),
-    }).describe('The REST API tier (Deployment todo-backend; runs the migrations as an init container).'),
+      .describe('Secret (created by `ops secrets` or managed elsewhere) with keys jwt-secret, database-url and, in-cluster, postgres-password.'),
+    backend: tierSchema
+      .extend({
+        dbPoolMax: z.int().min(1).max(100).default(10).describe('DB_POOL_MAX of the backend: connections per pod (see database connection budget).'),
+      })
+      .describe('The REST API tier (Deployment todo-backend; runs the migrations as an init container).'),
     frontend: tierSchema.describe('The web tier (Deployment todo-frontend).'),
     frontendService: z
       .object({
         type: z.enum(['ClusterIP', 'NodePort']).default('ClusterIP').describe('Service type of the frontend.'),
-        nodePort: z.int().min(30000).max(32767).optional().describe('Node port when type is NodePort.'),
+        nodePort: z.int().min(30000).max(32767).optional().describe('Node port when type is NodePort (only then).'),
       })
       .strict()
       .default({ type: 'ClusterIP' })
@@ -170,34 +238,76 @@ export const environmentSchema = z
     pdb: pdbSchema.optional(),
     ingress: ingressSchema.optional(),
     database: z.discriminatedUnion('kind', [inClusterDatabaseSchema, externalDatabaseSchema]).describe('Where PostgreSQL runs.'),
-    scheduling: schedulingSchema.describe('Node selection hooks of the app pods.').default({ nodeSelector: {}, tolerations: [], antiAffinity: 'preferred' }),
+    scheduling: schedulingSchema
+      .describe('Node selection and spreading of the pods.')
+      .default({ nodeSelector: {}, tolerations: [], antiAffinity: 'preferred', zoneSpread: 'ScheduleAnyway' }),
     dnsNamespace: dnsLabel.default('kube-system').describe('Namespace of the cluster DNS pods (k8s-app=kube-dns); DNS egress is allowed to it.'),
   })
   .strict()
   .superRefine((env, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    if (env.hpa && env.hpa.minReplicas > env.hpa.maxReplicas) {
-      issue(['hpa', 'minReplicas'], `hpa.minReplicas (${env.hpa.minReplicas}) must not exceed hpa.maxReplicas (${env.hpa.maxReplicas})`);
-    }
+    const hpa = env.hpa ? hpaRangeProblem(env.hpa.minReplicas, env.hpa.maxReplicas, 'hpa.') : undefined;
+    if (hpa) issue(['hpa', 'minReplicas'], hpa);
     const fewest = env.hpa ? env.hpa.minReplicas : env.replicas;
-    if (env.pdb) {
-      if (fewest < 2) {
-        issue(['pdb'], `a PodDisruptionBudget on ${fewest} replica would block every node drain: needs at least 2 replicas (hpa.minReplicas or replicas)`);
-      } else if (env.pdb.maxUnavailable >= fewest) {
-        issue(['pdb', 'maxUnavailable'], `pdb.maxUnavailable (${env.pdb.maxUnavailable}) must be below the fewest replicas (${fewest}) or it protects nothing`);
-      }
-    }
+    const pdb = env.pdb ? pdbProblem(fewest, env.pdb.maxUnavailable, 'pdb.') : undefined;
+    if (pdb) issue(pdb.field === 'pdb' ? ['pdb'] : ['pdb', 'maxUnavailable'], pdb.message);
     if (env.frontendService.type === 'NodePort' && env.frontendService.nodePort === undefined) {
       issue(['frontendService', 'nodePort'], 'is required when frontendService.type is NodePort');
     }
+    if (env.frontendService.type !== 'NodePort' && env.frontendService.nodePort !== undefined) {
+      issue(['frontendService', 'nodePort'], 'applies only when frontendService.type is NodePort');
+    }
+    const seen = new Set<string>();
     env.ingress?.hosts.forEach((h, i) => {
       if (!HOST_PATTERN.test(h)) issue(['ingress', 'hosts', i], `"${h}" is not a valid host name (RFC 1123, lower case, at least two labels)`);
+      else if (seen.has(h)) issue(['ingress', 'hosts', i], `"${h}" is listed twice`);
+      seen.add(h);
     });
-    if (env.ingress?.tlsSecretName !== undefined && !/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(env.ingress.tlsSecretName)) {
-      issue(['ingress', 'tlsSecretName'], `"${env.ingress.tlsSecretName}" is not a valid Secret name`);
-    }
     if (!env.ingress && env.frontendService.type !== 'NodePort') {
       issue(['ingress'], 'is required unless frontendService.type is NodePort (otherwise nothing outside the cluster reaches the app)');
+    }
+    const tiers = [
+      ['backend', env.backend.resources],
+      ['frontend', env.frontend.resources],
+      ...(env.database.kind === 'in-cluster' ? [['database', env.database.resources] as const] : []),
+    ] as const;
+    // cross-field checks only on values that passed their own (one message per cause, not its consequences)
+    const valid = (r: ResourcesConfig, res: 'cpu' | 'memory') =>
+      res === 'cpu' ? !cpuProblem(r.requests.cpu) && !cpuProblem(r.limits.cpu) : !bytesProblem(r.requests.memory, 6 * MIB, '') && !bytesProblem(r.limits.memory, 6 * MIB, '');
+    const consistent = new Set<string>();
+    for (const [tier, r] of tiers) {
+      for (const res of ['cpu', 'memory'] as const) {
+        if (!valid(r, res)) continue;
+        const p = limitBelowRequestProblem(r.requests[res], r.limits[res]);
+        if (p) issue([tier, 'resources', 'limits', res], p);
+        else consistent.add(`${tier}.${res}`);
+      }
+    }
+    if (env.hpa) {
+      const hpa = env.hpa;
+      for (const [res, field] of [['cpu', 'cpuUtilization'], ['memory', 'memoryUtilization']] as const) {
+        const problems = tiers
+          .filter(([t]) => t !== 'database' && consistent.has(`${t}.${res}`))
+          .map(([t, r]) => [t, unreachableTargetProblem(hpa[field], r.requests[res], r.limits[res])] as const)
+          .filter(([, p]) => p)
+          .map(([t, p]) => `for the ${t}: ${p}`);
+        if (problems.length) issue(['hpa', field], problems.join('; '));
+      }
+    }
+    const db = env.database;
+    if (db.kind === 'in-cluster' && db.reservedConnections >= db.maxConnections) {
+      issue(['database', 'reservedConnections'], `(${db.reservedConnections}) must be below database.maxConnections (${db.maxConnections})`);
+    }
+    const budget = db.kind === 'in-cluster' ? db.maxConnections - db.reservedConnections : db.connectionBudget;
+    const most = env.hpa ? env.hpa.maxReplicas : env.replicas;
+    const { demand, formula } = connectionDemand(most, env.backend.dbPoolMax);
+    if (demand > budget) {
+      const fields = `${env.hpa ? 'hpa.maxReplicas' : 'replicas'}, backend.dbPoolMax`;
+      const have = db.kind === 'in-cluster' ? `database.maxConnections ${db.maxConnections} − database.reservedConnections ${db.reservedConnections} = ${budget}` : `database.connectionBudget ${budget}`;
+      issue(
+        ['database', db.kind === 'in-cluster' ? 'maxConnections' : 'connectionBudget'],
+        `the backend may open ${formula} connections, more than ${have}: lower ${fields} or raise the budget`,
+      );
     }
   });
 
@@ -205,9 +315,10 @@ export const environmentSchema = z
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 /** The validated configuration with every default filled in. */
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
+export type ResourcesConfig = z.output<typeof resourcesSchema>;
+export type HpaConfig = z.output<typeof hpaSchema>;
+export type PdbConfig = z.output<typeof pdbSchema>;
+export type IngressConfig = z.output<typeof ingressSchema>;
+export type SchedulingConfig = z.output<typeof schedulingSchema>;
+export type InClusterDatabaseConfig = z.output<typeof inClusterDatabaseSchema>;
 
-/**
- * A container image reference that names a tag or a digest (never implicitly `latest`).
- * Groups: 1 repository (with registry), 2 tag, 3 digest.
- */
-export const IMAGE_REF = /^((?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;

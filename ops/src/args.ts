@@ -90,6 +90,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: [
       { flag: '--rotate', help: 'replace every generated value (and restart the Deployments that read them)' },
       { flag: '--database-url-stdin', help: "read database-url from this tool's stdin (external database)" },
+      { flag: '--registry-credentials-stdin', help: "instead: create the environment's imagePullSecret (type kubernetes.io/dockerconfigjson) from a Docker config.json on stdin" },
       DRY_RUN,
     ],
   },

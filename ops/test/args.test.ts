@@ -2,6 +2,11 @@
 import { parseArgs, parseDuration, usage } from '../src/args';
 import { UsageError } from '../src/errors';
 import { mutations, runCli, world } from './fakes';
+import { ENVIRONMENT_NAMES } from '../../charts/config';
+
+// derived from the configuration, so adding an environment (README recipe) keeps these tests true
+const KNOWN = ENVIRONMENT_NAMES.join(', ');
+const UNKNOWN = 'no-such-environment';
 
 const usageError = (argv: string[]) => {
   try {
@@ -29,8 +34,8 @@ describe('parseArgs', () => {
   });
 
   test.each([
-    [['deploy', '--env', 'prod'], 'unknown environment "prod" (known: dev, e2e, staging, production)'],
-    [['deploy'], 'deploy: --env is required (known: dev, e2e, staging, production)'],
+    [['deploy', '--env', UNKNOWN], `unknown environment "${UNKNOWN}" (known: ${KNOWN})`],
+    [['deploy'], `deploy: --env is required (known: ${KNOWN})`],
     [['deploy', '--env'], 'deploy: --env needs a value (NAME)'],
     [['deploy', '--env', '--dry-run'], 'deploy: --env needs a value (NAME)'],
     [['deploy', '--env='], 'deploy: --env needs a value (NAME)'],
@@ -74,8 +79,8 @@ describe('parseArgs', () => {
     const w = world();
     const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      expect(runCli(w, ['deploy', '--env', 'qa'])).toBe(2);
-      expect(spy.mock.calls.map((c) => String(c[0]))).toEqual(['ops: unknown environment "qa" (known: dev, e2e, staging, production)\n']);
+      expect(runCli(w, ['deploy', '--env', UNKNOWN])).toBe(2);
+      expect(spy.mock.calls.map((c) => String(c[0]))).toEqual([`ops: unknown environment "${UNKNOWN}" (known: ${KNOWN})\n`]);
     } finally {
       spy.mockRestore();
     }

@@ -103,4 +103,29 @@ describe('secrets', () => {
     expect(mutations(w.cluster.calls)).toEqual([]);
     expect(w.log.text).toContain('dry run: Secret todo-dev/todo-secrets: create; generated: jwt-secret, postgres-password, database-url');
   });
+
+  test('--registry-credentials-stdin: the imagePullSecret from a Docker config.json, through stdin only, after the namespace', () => {
+    const w = world();
+    const auth = Buffer.from('robot:registry-token-0123456789').toString('base64');
+    w.stdin = JSON.stringify({ auths: { 'registry.example.com': { auth } } });
+    expect(runCli(w, ['secrets', '--env', 'production', '--context', 'prod-eu-1', '--registry-credentials-stdin'])).toBe(0);
+    const applies = mutations(w.cluster.calls).map((c) => JSON.parse(c.stdin!));
+    expect(applies.map((o) => o.kind)).toEqual(['Namespace', 'Secret']);
+    expect(applies[1]).toMatchObject({ type: 'kubernetes.io/dockerconfigjson', metadata: { name: 'todo-registry', namespace: 'todo-production' } });
+    expect(JSON.parse(Buffer.from(applies[1].data['.dockerconfigjson'], 'base64').toString('utf8')).auths['registry.example.com'].auth).toBe(auth);
+    expectNeverLeaked(w, [auth, 'registry-token-0123456789']);
+    expect(w.log.text).toContain('credentials for registry.example.com');
+  });
+
+  test('--registry-credentials-stdin is refused where no imagePullSecret is configured, and for input that is not a Docker config', () => {
+    const dev = world();
+    dev.stdin = '{"auths":{"r":{}}}';
+    expect(runCli(dev, ['secrets', '--env', 'dev', '--registry-credentials-stdin'])).toBe(1);
+    expect(dev.log.text).toContain('environment dev has no imagePullSecret');
+    const prod = world();
+    prod.stdin = 'user:password';
+    expect(runCli(prod, ['secrets', '--env', 'production', '--context', 'prod-eu-1', '--registry-credentials-stdin'])).toBe(1);
+    expect(prod.log.text).toContain('stdin is not JSON');
+    expect(mutations(prod.cluster.calls)).toEqual([]);
+  });
 });

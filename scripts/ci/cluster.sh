@@ -8,7 +8,9 @@
 #      (down runs on any exit);
 #   5. optional node (TODO_CLUSTER_NODE=1): controller-manager, scheduler, containerd, kubelet,
 #      kube-proxy, CoreDNS in a network namespace of its own; see test/cluster/node.sh; then
-#      the application deployed with the ops tool (test/cluster/app.sh); then step 3
+#      the application deployed with the ops tool (test/cluster/app.sh), then with plain kubectl
+#      (test/cluster/kubectl-path.sh: apply on an empty cluster, re-apply unchanged, delete keeps
+#      the data); then step 3
 #      (test/cluster/e2e.sh; TODO_CLUSTER_E2E=0 skips it): the `e2e` environment behind
 #      Traefik, HPAs fed by metrics-server, drain vs PDB, rolling update and rollback under load;
 #      then test/cluster/helm.sh: the dev chart (npm run helm-chart) installed, tested, upgraded,
@@ -137,7 +139,12 @@ if $node; then
 fi
 
 t0=$(now)
-inns timeout "${CLUSTER_CHECK_TIMEOUT:-600}" bash "$T/check.sh" "$env_file" | tee .logs/cluster/check.log || rc=$?
+# check.sh reads each dist/<env>/ flat; the Namespace is in dist/<env>/00-namespace/ (what
+# `kubectl delete -f dist/<env>/` must not touch), so it gets a flat view of the same files
+flat=.logs/cluster/dist-flat
+rm -rf "$flat"
+for d in dist/*/; do mkdir -p "$flat/$(basename "$d")" && cp "$d"*.yaml "$d"*/*.yaml "$flat/$(basename "$d")/"; done
+DIST_DIR="$ROOT/$flat" inns timeout "${CLUSTER_CHECK_TIMEOUT:-600}" bash "$T/check.sh" "$env_file" | tee .logs/cluster/check.log || rc=$?
 summary=$(grep -E '^cluster: [0-9]+ passed, [0-9]+ failed' .logs/cluster/check.log | tail -n 1 || true)
 timed "checks" "$(since "$t0")"
 
@@ -157,6 +164,7 @@ suite() {
 # (test/cluster/helm.sh, after the ops tool uninstalled dev); their counts join the summary.
 if $node_up; then
   suite app app.sh "${CLUSTER_APP_TIMEOUT:-900}" "app (images, deploy, lifecycle)"
+  suite kubectl-path kubectl-path.sh "${CLUSTER_APP_TIMEOUT:-900}" "kubectl path (apply, re-apply, delete)"
   $e2e && suite e2e e2e.sh "${CLUSTER_E2E_TIMEOUT:-900}" "e2e (ingress, HPA, PDB, load)"
   suite helm helm.sh "${CLUSTER_HELM_TIMEOUT:-900}" "helm (install, test, upgrade, rollback, uninstall)"
   if [ -n "$summary" ]; then

@@ -8,9 +8,13 @@
  *   database-url       postgres://USER:PASSWORD@HOST:5432/DB from ResolvedEnvironment.database (in-cluster);
  *                      for an external database never invented: --database-url-stdin or kept as is
  * Without --rotate, keys that exist are kept (only missing ones are generated).
+ *
+ * --registry-credentials-stdin instead creates (or replaces) the environment's `imagePullSecret`, of
+ * type kubernetes.io/dockerconfigjson, from a Docker config.json read on stdin (e.g.
+ * `< ~/.docker/config.json` after `docker login`), also through stdin and never printed.
  */
 import { SECRET_KEYS } from '@todo/contract';
-import { releaseLabels } from '../../../charts/labels';
+import { namespaceManifest, releaseLabels } from '../../../charts/labels';
 import type { Ctx } from '../context';
 import { OpsError } from '../errors';
 import { firstLine } from '../exec';
@@ -90,7 +94,55 @@ export function secretObject(ctx: Ctx, data: Record<string, string>): K8sObject 
 
 const applyStdin = ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', '-'];
 
+/** The Namespace to create before a Secret: the synthesized one (dist/<env>/00-namespace/ is not in the application's files), with its Pod Security labels. */
+function namespaceToApply(ctx: Ctx, objects: readonly K8sObject[]): K8sObject {
+  return namespaceObject(objects) ?? namespaceManifest(ctx.env);
+}
+
+function applyNamespace(ctx: Ctx, objects: readonly K8sObject[]): void {
+  const r = ctx.kubectl.run(applyStdin, { stdin: JSON.stringify(namespaceToApply(ctx, objects)) });
+  if (r.code !== 0) throw new OpsError(`cannot apply namespace ${ctx.env.namespace}: ${firstLine(r.stderr)}`);
+}
+
+/** --registry-credentials-stdin: the image pull Secret from a Docker config.json. */
+function registryCredentials(ctx: Ctx): number {
+  const env = ctx.env;
+  const name = env.config.imagePullSecret;
+  if (!name) throw new OpsError(`environment ${env.name} has no imagePullSecret in its configuration (charts/config/environments.ts): nothing to create`);
+  if (ctx.args.flags['database-url-stdin'] || ctx.args.flags.rotate) throw new OpsError('--registry-credentials-stdin reads stdin for itself: run --database-url-stdin or --rotate separately');
+  const text = ctx.readStdin().trim();
+  let config: { auths?: Record<string, unknown> };
+  try {
+    config = JSON.parse(text);
+  } catch {
+    throw new OpsError('--registry-credentials-stdin: stdin is not JSON (give a Docker config.json, e.g. < ~/.docker/config.json)');
+  }
+  const registries = Object.keys(config?.auths ?? {});
+  if (!registries.length) throw new OpsError('--registry-credentials-stdin: the config has no "auths" (run docker login for the registry first; a credential helper keeps them elsewhere)');
+  const summary = `Secret ${env.namespace}/${name} (kubernetes.io/dockerconfigjson): credentials for ${registries.join(', ')}`;
+  if (ctx.args.dryRun) {
+    ctx.log.out(`dry run: ${summary}`);
+    return 0;
+  }
+  ctx.log.step(`synthesizing ${env.name} (its Namespace)`);
+  const manifests = ctx.synthesizer.synth(env.name);
+  connect(ctx);
+  applyNamespace(ctx, manifests.objects);
+  const secret: K8sObject = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/dockerconfigjson',
+    metadata: { name, namespace: env.namespace, labels: { ...releaseLabels(env.name), 'app.kubernetes.io/managed-by': FIELD_MANAGER } },
+    data: { '.dockerconfigjson': b64(JSON.stringify(config)) },
+  };
+  const r = ctx.kubectl.run(applyStdin, { stdin: JSON.stringify(secret) });
+  if (r.code !== 0) throw new OpsError(`cannot apply Secret ${env.namespace}/${name}: ${firstLine(r.stderr)}`);
+  ctx.log.out(summary);
+  return 0;
+}
+
 export function secretsCommand(ctx: Ctx): number {
+  if (ctx.args.flags['registry-credentials-stdin']) return registryCredentials(ctx);
   const env = ctx.env;
   const ns = env.namespace;
   const dry = ctx.args.dryRun;
@@ -121,12 +173,8 @@ export function secretsCommand(ctx: Ctx): number {
     return 0;
   }
 
-  // The namespace first (the synthesized one, with its Pod Security labels), so the Secret can exist before the first deploy.
-  const nsObj = namespaceObject(manifests.objects);
-  if (nsObj) {
-    const r = ctx.kubectl.run(applyStdin, { stdin: JSON.stringify(nsObj) });
-    if (r.code !== 0) throw new OpsError(`cannot apply namespace ${ns}: ${firstLine(r.stderr)}`);
-  }
+  // The namespace first, so the Secret can exist before the first deploy.
+  applyNamespace(ctx, manifests.objects);
 
   // On rotation of an existing PostgreSQL password, the running database must learn it first
   // (POSTGRES_PASSWORD is only read when the data directory is initialized).
