@@ -74,12 +74,17 @@ export function packManifests(m: Manifests): string {
   return gzipSync(JSON.stringify({ files: m.files.map((f) => ({ name: f.name, text: f.text })) })).toString('base64');
 }
 
-/** Writes a stored revision's files into `dir` (for kubectl apply -f dir) and returns them parsed. */
+/** Writes a stored revision's files into `dir` (for kubectl apply -R -f dir) and returns them parsed. */
 export function unpackManifests(packed: string, dir: string): Manifests {
   const { files } = JSON.parse(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')) as { files: { name: string; text: string }[] };
   for (const f of files) {
-    if (path.basename(f.name) !== f.name) throw new OpsError(`stored manifest name "${f.name}" is not a plain file name`);
-    fs.writeFileSync(path.join(dir, f.name), f.text);
+    // a relative path inside dir (00-namespace/namespace.k8s.yaml), never outside it
+    const parts = f.name.split('/');
+    if (path.isAbsolute(f.name) || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\\'))) {
+      throw new OpsError(`stored manifest name "${f.name}" is not a relative path inside the release`);
+    }
+    fs.mkdirSync(path.join(dir, ...parts.slice(0, -1)), { recursive: true });
+    fs.writeFileSync(path.join(dir, ...parts), f.text);
   }
   return manifestsFromFiles(dir, files);
 }

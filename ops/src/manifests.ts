@@ -1,5 +1,5 @@
 /**
- * Reading a synthesized environment (dist/<env>/*.yaml, applied by kubectl in file-name order) and
+ * Reading a synthesized environment (every *.yaml below dist/<env>/, applied by kubectl in path order) and
  * what the tool derives from it: the Secret keys the pods reference, the images, the workloads.
  */
 import { createHash } from 'node:crypto';
@@ -54,11 +54,16 @@ export function manifestsFromFiles(dir: string, files: { name: string; text: str
   return { dir, files: parsed, objects: parsed.flatMap((f) => f.objects), digest: `sha256:${hash.digest('hex')}` };
 }
 
-/** Reads every *.yaml / *.yml of `dir` (not recursive), in name order. */
+/**
+ * Reads every *.yaml / *.yml below `dir` (subfolders too, such as 00-namespace/), named by their
+ * path relative to `dir`, in name order: the order `kubectl apply -R -f dir` applies them in.
+ */
 export function readManifests(dir: string): Manifests {
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((n) => /\.ya?ml$/.test(n));
+    names = (fs.readdirSync(dir, { recursive: true }) as string[])
+      .filter((n) => /\.ya?ml$/.test(n) && fs.statSync(path.join(dir, n)).isFile())
+      .map((n) => n.split(path.sep).join('/'));
   } catch (e) {
     throw new OpsError(`cannot read manifests in ${dir}: ${(e as Error).message}`);
   }

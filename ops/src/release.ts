@@ -17,9 +17,9 @@ import { executePrune, listReleaseObjects, planPrune } from './prune';
 import { FIELD_MANAGER } from './settings';
 import { runSmoke } from './smoke';
 
-/** `kubectl apply` of a directory, server-side. --force-conflicts: the manifests win over fields another manager took (kubectl edit/scale, a client-side apply). */
+/** `kubectl apply` of a directory and its subfolders (the Namespace's first), server-side. --force-conflicts: the manifests win over fields another manager took (kubectl edit/scale, a client-side apply). */
 export function applyArgs(dir: string, dryRun: boolean): string[] {
-  return ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', ...(dryRun ? ['--dry-run=server'] : []), '-f', dir];
+  return ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', ...(dryRun ? ['--dry-run=server'] : []), '-R', '-f', dir];
 }
 
 export function gitRevision(ctx: Pick<Ctx, 'programs'>): string {

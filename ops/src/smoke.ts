@@ -127,6 +127,8 @@ export function smokePod(env: ResolvedEnvironment, name: string, image: string, 
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 1,
+      // the backend image comes from the environment's registry, with its pull credentials
+      ...(env.config.imagePullSecret ? { imagePullSecrets: [{ name: env.config.imagePullSecret }] } : {}),
       securityContext: {
         runAsNonRoot: true,
         runAsUser: RUNTIME_USER.uid,

@@ -227,6 +227,7 @@ export class FakeSynthesizer implements Synthesizer {
     const out = this.tempDir('todo-ops-test-');
     for (const f of src.files) {
       const text = this.transform ? this.transform(structuredClone(f.objects)).map((o) => stringify(o)).join('---\n') : f.text;
+      fs.mkdirSync(path.dirname(path.join(out, f.name)), { recursive: true });
       fs.writeFileSync(path.join(out, f.name), text);
     }
     return this.transform ? readManifests(out) : { ...structuredClone(src), dir: out };

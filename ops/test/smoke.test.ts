@@ -33,6 +33,13 @@ describe('smoke pod', () => {
     expect(c.command.slice(0, 2)).toEqual(['node', '-e']);
   });
 
+  test.each(ENVIRONMENT_NAMES)('%s: pulls with the pull Secret the workloads use', (envName) => {
+    const env = ctxFor(world(), ['smoke', '--env', envName]).env;
+    const p = smokePod(env, 'todo-smoke-1', 'todo-backend:x', 'IfNotPresent', smokeChecks(env), 120);
+    const backend = readManifests(fixtureDir(envName)).objects.find((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'backend')!;
+    expect(p.spec.imagePullSecrets).toEqual(backend.spec.template.spec.imagePullSecrets);
+  });
+
   test.each(ENVIRONMENT_NAMES)('%s: the NetworkPolicies select it and let it reach both tiers; it is not part of the release selector', (envName) => {
     const objects = readManifests(fixtureDir(envName)).objects;
     const labels = smokePodLabels(ctxFor(world(), ['smoke', '--env', envName]).env);

@@ -156,7 +156,7 @@ if $resynth || [ ! -d dist ] || [ -z "$(ls -A dist 2>/dev/null)" ]; then
   echo "synthesizing: npm run synth"
   npm run --silent synth
 fi
-shopt -s nullglob
+shopt -s nullglob globstar
 envs=(dist/*/)
 [ "${#envs[@]}" -gt 0 ] || die "dist/ holds no environment directory after synth"
 
@@ -164,7 +164,7 @@ declare -A summary
 failed=0
 for dir in "${envs[@]}"; do
   env=$(basename "$dir")
-  files=("$dir"*.yaml "$dir"*.yml)
+  files=("$dir"**/*.yaml "$dir"**/*.yml) # subfolders too (00-namespace/)
   [ "${#files[@]}" -gt 0 ] || { summary[$env]="no manifests"; failed=1; continue; }
   echo
   echo "=== $env (${#files[@]} files) ==="

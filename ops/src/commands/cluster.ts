@@ -24,7 +24,7 @@ export function diffCommand(ctx: Ctx): number {
   ctx.log.step(`synthesizing ${ctx.env.name}`);
   const manifests = ctx.synthesizer.synth(ctx.env.name);
   connect(ctx);
-  const r = ctx.kubectl.run(['diff', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', manifests.dir], { stream: 'stdout' });
+  const r = ctx.kubectl.run(['diff', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-R', '-f', manifests.dir], { stream: 'stdout' });
   // kubectl diff: 0 no differences, 1 differences, >1 an error.
   if (r.code > 1) throw new OpsError(`kubectl diff failed${r.stderr ? `: ${firstLine(r.stderr)}` : ' (its error is above)'}`);
   ctx.log.out(r.code === 0 ? 'no differences in the applied objects' : 'differences above (- live, + this synth)');
