@@ -112,6 +112,19 @@ export async function createPglite(opts: PgliteOptions = {}, loaded?: PgliteModu
     },
     // PGlite has exactly one connection; it serialises queries itself.
     withConnection: (fn) => fn(conn),
+    // PGlite's own transaction holds its one connection for `fn` alone (other queries wait).
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({
+          async query<R>(sql: string, params?: readonly unknown[]) {
+            const res = await tx.query<R>(sql, params as unknown[] | undefined);
+            return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+          },
+          async exec(sql: string) {
+            await tx.exec(sql);
+          },
+        }),
+      ),
     async close() {
       if (closed) return;
       closed = true;

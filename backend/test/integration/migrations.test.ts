@@ -68,7 +68,7 @@ describe('migrations on PostgreSQL', () => {
   it('fails with exit code 1 and a clear message without DATABASE_URL or with a wrong password', async () => {
     const none = await runNode(migrateJs, {});
     expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/^migrate: DATABASE_URL is required/);
+    expect(none.stderr).toMatch(/^migrate: invalid configuration:\n {2}- DATABASE_URL is required but not set/);
     const db = await freshDatabase();
     try {
       const url = new URL(db.url);
