@@ -93,7 +93,7 @@ export const MIGRATIONS: readonly Migration[] = [
       create function tasks_touch() returns trigger language plpgsql as $$
       begin
         new.version := old.version + 1;
-        new.updated_at := greatest(clock_timestamp(), old.updated_at + interval '1 millisecond');
+        new.updated_at := greatest(new.updated_at, clock_timestamp(), old.updated_at + interval '1 millisecond');
         return new;
       end
       $$;
