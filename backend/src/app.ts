@@ -17,6 +17,7 @@ import { metrics } from './plugins/metrics';
 import { openapi } from './plugins/openapi';
 import { rateLimits } from './plugins/rate-limits';
 import { taskStore } from './plugins/task-store';
+import { wellFormed } from './plugins/well-formed';
 import { accountRoutes } from './routes/accounts';
 import { taskRoutes } from './routes/tasks';
 
@@ -131,6 +132,7 @@ export function createBackend(opts: BackendOptions): Backend {
   // Before every route: it learns them from onRoute (document, 405).
   void app.register(openapi);
   void app.register(metrics);
+  void app.register(wellFormed);
   void app.register(registerCompression);
   void app.register(taskStore, { db: opts.db, closeDatabase: opts.closeDatabase ?? true });
   void app.register(rateLimits, {

@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { LIMITS } from '@todo/contract';
 import type { ErrorObject } from 'ajv';
-import { DATE_PATTERN, IF_MATCH_PATTERN, NOT_BLANK_PATTERN, TEXT_PATTERN } from './schemas';
+import { DATE_PATTERN, NOT_BLANK_PATTERN, TEXT_PATTERN } from './schemas';
 
 export class HttpError extends Error {
   constructor(
@@ -48,11 +48,10 @@ export function describeSchemaError(errors: ErrorObject[], dataVar: string): str
       if (p.format === 'uuid') return `${where} must be a task id (a UUID)`;
       return `${where} must be a valid ${String(p.format)}`;
     case 'pattern':
-      if (p.pattern === TEXT_PATTERN) return `${where} must not contain NUL characters or unpaired UTF-16 surrogates`;
+      if (p.pattern === TEXT_PATTERN) return `${where} must not contain NUL characters`;
       if (p.pattern === NOT_BLANK_PATTERN) return `${where} must not be blank`;
       if (p.pattern === DATE_PATTERN) return `${where} must be a calendar date from the year 0001 to 9999, written YYYY-MM-DD`;
       if (p.pattern === LIMITS.tagPattern) return `${where} must be a lower-case word: letters, digits, "-" and "_"`;
-      if (p.pattern === IF_MATCH_PATTERN) return `${where} must be * or a list of entity tags such as "3"`;
       return `${where} ${e.message}`;
     case 'minProperties':
       return `${where} must change at least one field`;
@@ -95,6 +94,9 @@ export function errorHandler(err: FastifyError & { headers?: Record<string, stri
     return reply.code(err.statusCode).send(apiError(err.statusCode, err.message));
   }
   const status = err.statusCode ?? 500;
+  // A request no route takes can fail earlier, in body parsing (e.g. a body method without a
+  // Content-Type): it still gets the 404 or 405 of its path.
+  if (request.is404 && status >= 400 && status < 500 && request.server.hasDecorator('noRoute')) return request.server.noRoute(request, reply);
   if (status >= 400 && status < 500) {
     // Fastify's own client errors: bad JSON, 413, 415, ...
     let message = err.message;

@@ -52,7 +52,8 @@ describe('versions and If-Match', () => {
     expect((await call(backend, 'PATCH', url, { token, body: { tags: ['c'] }, headers: { 'if-match': '"7", "2"' } })).status).toBe(200);
     expect((await call(backend, 'PATCH', url, { token, body: { priority: 'low' }, headers: { 'if-match': '*' } })).status).toBe(200);
     expect((await call(backend, 'DELETE', url, { token, headers: { 'if-match': '"3"' } })).status).toBe(412);
-    expect((await call(backend, 'PATCH', url, { token, body: { priority: 'low' }, headers: { 'if-match': 'nonsense' } })).status).toBe(400);
+    // A value that names no version of ours matches none.
+    expect((await call(backend, 'PATCH', url, { token, body: { priority: 'low' }, headers: { 'if-match': 'nonsense' } })).status).toBe(412);
     expect((await call(backend, 'DELETE', url, { token, headers: { 'if-match': '"4"' } })).status).toBe(204);
     // A missing task is 404 whatever the precondition.
     expect((await call(backend, 'DELETE', url, { token, headers: { 'if-match': '"4"' } })).status).toBe(404);
@@ -82,6 +83,16 @@ describe('Idempotency-Key', () => {
     expect(other.status).toBe(422);
     const list = await call(backend, 'GET', `${API_ROUTES.tasks}?q=once`, { token });
     expect(list.body.total).toBe(1);
+    // A replay shows the task as it is now; once it is deleted, its key is forgotten.
+    await call(backend, 'PATCH', API_ROUTES.task(a.body.id), { token, body: { priority: 'high' } });
+    const replay = await create(backend, token, { title: 'once', tags: ['x', 'y'] }, { 'idempotency-key': key });
+    expect(replay.body).toMatchObject({ id: a.body.id, priority: 'high', version: 2 });
+    expect(replay.headers.etag).toBe('"2"');
+    await call(backend, 'DELETE', API_ROUTES.task(a.body.id), { token });
+    const anew = await create(backend, token, { title: 'once', tags: ['x', 'y'] }, { 'idempotency-key': key });
+    expect(anew.status).toBe(201);
+    expect(anew.body.id).not.toBe(a.body.id);
+    expect(anew.headers['idempotent-replayed']).toBeUndefined();
     // Keys are per user: another user's same key is a new task.
     const bob = (await signup(backend)).token;
     expect((await create(backend, bob, { title: 'once', tags: ['x', 'y'] }, { 'idempotency-key': key })).body.id).not.toBe(a.body.id);

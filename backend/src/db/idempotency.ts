@@ -1,11 +1,12 @@
 /**
  * POST /api/tasks with an Idempotency-Key: the same key and body within IDEMPOTENCY_HOURS gives the
- * first request's response again (the task is created once); the same key with another body is
- * refused (the route answers 422). Keys are per user, kept in `idempotency_keys` (migration 3).
+ * task the first request created again, as it is now, with the first request's status (the task is
+ * created once); the same key with another body is refused (the route answers 422). Keys are per
+ * user, kept in `idempotency_keys` (migration 3); deleting the task forgets its key.
  */
 import { createHash } from 'node:crypto';
 import type { TaskCreate } from '@todo/contract';
-import { PREPARED } from './sql';
+import { PREPARED, TASK_JSON } from './sql';
 import { type CreateOutcome, insertTask } from './task-store';
 import type { Database, Queryable } from './types';
 
@@ -19,17 +20,18 @@ export function requestHash(body: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(body))).digest('base64url');
 }
 
-/** An existing, unexpired key: the stored response, or key-reused when the body differs. */
+/** An existing, unexpired key: its task as it is now, or key-reused when the body differs. */
 async function storedKey(q: Queryable, userId: string, key: string, hash: string): Promise<CreateOutcome | undefined> {
-  const { rows } = await q.query<{ request_hash: string; status: number; response: string }>(
-    `select request_hash, status, response from idempotency_keys
-     where user_id = $1 and key = $2 and created_at > now() - interval '${IDEMPOTENCY_HOURS} hours'`,
+  const { rows } = await q.query<{ request_hash: string; json: string | null; version: number | null }>(
+    `select k.request_hash, t.json, t.version from idempotency_keys k
+       left join (select id, ${TASK_JSON}::text as json, version from tasks) t on t.id = k.task_id
+     where k.user_id = $1 and k.key = $2 and k.created_at > now() - interval '${IDEMPOTENCY_HOURS} hours'`,
     [userId, key],
     PREPARED,
   );
   const row = rows[0];
-  if (!row) return undefined;
-  return row.request_hash === hash ? { kind: 'replayed', status: Number(row.status), json: row.response } : { kind: 'key-reused' };
+  if (!row || row.json === null) return undefined;
+  return row.request_hash === hash ? { kind: 'replayed', status: 201, task: { json: row.json, version: Number(row.version) } } : { kind: 'key-reused' };
 }
 
 /**
@@ -53,8 +55,8 @@ export function createIdempotentCreate(db: Database) {
       return await db.transaction(async (tx) => {
         await tx.query(`delete from idempotency_keys where user_id = $1 and key = $2 and created_at <= now() - interval '${IDEMPOTENCY_HOURS} hours'`, [userId, key]);
         const claimed = await tx.query(
-          `insert into idempotency_keys (user_id, key, request_hash, status, response)
-           select $1, $2, $3, 0, '' where exists (select 1 from users where id = $1)
+          `insert into idempotency_keys (user_id, key, request_hash)
+           select $1, $2, $3 where exists (select 1 from users where id = $1)
            on conflict (user_id, key) do nothing returning 1`,
           [userId, key, hash],
           PREPARED,
@@ -63,7 +65,7 @@ export function createIdempotentCreate(db: Database) {
         if (claimed.rowCount === 0) return (await storedKey(tx, userId, key, hash)) ?? { kind: 'session' };
         const outcome = await insertTask(tx, userId, jti, t, quota);
         if (outcome.kind !== 'created') throw Object.assign(new Error('create refused'), { [refused]: outcome });
-        await tx.query('update idempotency_keys set status = 201, response = $3 where user_id = $1 and key = $2', [userId, key, outcome.task.json], PREPARED);
+        await tx.query(`update idempotency_keys set task_id = ($3::text::json ->> 'id')::uuid where user_id = $1 and key = $2`, [userId, key, outcome.task.json], PREPARED);
         return outcome;
       });
     } catch (err) {

@@ -121,8 +121,8 @@ export const MIGRATIONS: readonly Migration[] = [
         key text not null,
         -- sha256 of the request body as the server parsed it (canonical JSON)
         request_hash text not null,
-        status smallint not null,
-        response text not null,
+        -- set in the transaction that claimed the key; a deleted task takes its key with it
+        task_id uuid references tasks (id) on delete cascade,
         created_at timestamptz not null default now(),
         primary key (user_id, key)
       );

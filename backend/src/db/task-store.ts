@@ -42,8 +42,8 @@ export interface TaskJson {
 
 export type CreateOutcome =
   | { kind: 'created'; task: TaskJson }
-  /** The same Idempotency-Key and body again: the stored response of the first request. */
-  | { kind: 'replayed'; status: number; json: string }
+  /** The same Idempotency-Key and body again: the task the first request created, as it is now. */
+  | { kind: 'replayed'; status: number; task: TaskJson }
   /** The same Idempotency-Key with another body. */
   | { kind: 'key-reused' }
   | { kind: 'quota' }

@@ -106,11 +106,9 @@ export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { q
           throw new HttpError(403, `You have ${quota} tasks, the most an account may have. Delete some before adding more.`);
         case 'key-reused':
           throw new HttpError(422, 'This Idempotency-Key was already used for a different task. Use a new key for a new task.');
-        case 'replayed': {
-          const version = Number(/"version" ?: ?(\d+)/.exec(outcome.json)?.[1] ?? 1);
+        case 'replayed':
           reply.header('idempotent-replayed', 'true');
-          return locate(reply, outcome.json) && sendTask(reply, outcome.status, { json: outcome.json, version });
-        }
+          return locate(reply, outcome.task.json) && sendTask(reply, outcome.status, outcome.task);
         case 'created':
           return locate(reply, outcome.task.json) && sendTask(reply, 201, outcome.task);
       }
