@@ -61,7 +61,7 @@ async function lockHolder(conn: Connection): Promise<string> {
 /** Takes the advisory lock, waiting at most `timeoutMs`; logs the holder every `logEveryMs`. */
 async function acquireLock(conn: Connection, log: MigrateLog | undefined, timeoutMs: number, logEveryMs: number): Promise<void> {
   const t0 = Date.now();
-  let lastLog = t0;
+  let lastLog = -Infinity; // the first wait is logged at once, then every logEveryMs
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     const { rows } = await conn.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [MIGRATION_LOCK_KEY]);
     if (rows[0]?.ok) {
