@@ -14,30 +14,26 @@ export interface HeaderDoc {
   schema?: object;
 }
 
+/** Documentation keywords of a route schema, used by the OpenAPI document only. */
+export interface DocKeywords {
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  security?: unknown[];
+  /** The media type of a 200 body that is not JSON (the metrics). */
+  produces?: string[];
+  /** Response headers by status code. */
+  responseHeaders?: Record<number, Record<string, HeaderDoc>>;
+}
+
 declare module 'fastify' {
-  /** Documentation keywords, used by the OpenAPI document only. */
-  interface FastifySchema {
-    summary?: string;
-    description?: string;
-    tags?: string[];
-    security?: unknown[];
-    /** The media type of a 200 body that is not JSON (the metrics). */
-    produces?: string[];
-    /** Response headers by status code. */
-    responseHeaders?: Record<number, Record<string, HeaderDoc>>;
-  }
+  interface FastifySchema extends DocKeywords {}
 }
 
 export interface RouteDoc {
   method: string | string[];
   url: string;
-  schema?: {
-    summary?: string;
-    description?: string;
-    tags?: string[];
-    security?: unknown[];
-    produces?: string[];
-    responseHeaders?: Record<number, Record<string, HeaderDoc>>;
+  schema?: DocKeywords & {
     body?: unknown;
     querystring?: unknown;
     params?: unknown;
