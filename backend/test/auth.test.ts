@@ -75,12 +75,12 @@ describe('the common-password list', () => {
     for (const p of ['correct horse battery staple', 'k7#Qm2!vLp9z']) expect({ p, common: isCommonPassword(p) }).toEqual({ p, common: false });
   });
 
-  it('refuses a common password at sign-up with a 400 naming the field', async () => {
+  it('refuses a common password at sign-up with a 422 naming the field', async () => {
     const db = await testDatabase();
     const backend = testBackend(db, { closeDatabase: true });
     try {
       const res = await call(backend, 'POST', API_ROUTES.signup, { body: { email: uniqueEmail(), password: 'Password123' } });
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(422);
       expect(res.body.message).toBe('body/password is one of the most commonly used passwords; choose one that is harder to guess');
     } finally {
       await backend.app.close();

@@ -22,7 +22,7 @@ export const accountRoutes: FastifyPluginAsync<{ passwords: PasswordHasher }> = 
         summary: 'Create an account; returns a session',
         tags: ['accounts'],
         body: CredentialsSchema,
-        response: { 201: SessionSchema, ...errors(400, 409, 413, 415, 429, 503) },
+        response: { 201: SessionSchema, ...errors(400, 409, 413, 415, 422, 429, 503) },
         responseHeaders: { 429: retryAfter, 503: retryAfter },
       },
     },
@@ -30,7 +30,8 @@ export const accountRoutes: FastifyPluginAsync<{ passwords: PasswordHasher }> = 
       const email = normaliseEmail(request.body.email);
       await app.limits.login(request, email);
       if (isCommonPassword(request.body.password)) {
-        throw new HttpError(400, 'body/password is one of the most commonly used passwords; choose one that is harder to guess');
+        // 422, not 400: the request is well-formed; a rule that no schema can state refuses it.
+        throw new HttpError(422, 'body/password is one of the most commonly used passwords; choose one that is harder to guess');
       }
       const user = await app.accounts.createUser(email, await passwords.hash(request.body.password));
       if (!user) throw new HttpError(409, 'An account with this email already exists. Log in instead.');
