@@ -63,9 +63,12 @@ chmod 755 "$work"
 mkdir -p "$work/data" "$work/sock"
 chown -R postgres:postgres "$work"
 started_pg=0
+st_pids=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  # schemathesis's servers, if a run was interrupted: by their pids.
+  for p in $st_pids; do kill -9 "$p" 2>/dev/null || true; done
   if [ "$started_pg" = 1 ]; then as_pg "$PG/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
   # Anything still running from the data directory (should be nothing): by its postmaster pid.
   if [ -f "$work/data/postmaster.pid" ]; then kill -9 "$(head -n 1 "$work/data/postmaster.pid")" 2>/dev/null || true; fi
@@ -161,10 +164,11 @@ st_total_generated=0; st_total_passed=0; st_total_failures=0
 st_server() { # st_server LABEL DATABASE_URL
   local label=$1 url=$2 sport pid tok
   sport=$((port + 100)); while ! port_free "$sport"; do sport=$((sport + 1)); done
-  (cd backend && DATABASE_URL="$url" PORT=$sport HOST=127.0.0.1 LOG_LEVEL=warn JWT_SECRET="$(head -c 32 /dev/urandom | base64)" \
+  env DATABASE_URL="$url" PORT=$sport HOST=127.0.0.1 LOG_LEVEL=warn JWT_SECRET="$(head -c 32 /dev/urandom | base64)" \
     LOGIN_RATE_LIMIT_PER_MINUTE=100000 LOGIN_ACCOUNT_RATE_LIMIT_PER_MINUTE=100000 WRITE_RATE_LIMIT_PER_MINUTE=1000000 \
-    exec node dist/server.js >"$work/st-server-$label.log" 2>&1) &
+    node backend/dist/server.js >"$work/st-server-$label.log" 2>&1 &
   pid=$!
+  st_pids="$st_pids $pid"
   # Ready, then a fresh account's token (node: curl may not be installed).
   tok=$(node -e '
     const base = process.argv[1];
@@ -177,6 +181,7 @@ st_server() { # st_server LABEL DATABASE_URL
   st_run "$label, authenticated" "$sport" -H "Authorization: Bearer $tok" --exclude-path /api/auth/logout
   st_run "$label, anonymous" "$sport"
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  st_pids=${st_pids/ $pid/}
 }
 st_run() { # st_run LABEL PORT [schemathesis arguments]
   local label=$1 sport=$2 out rc=0 generated passed failures
