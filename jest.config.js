@@ -4,7 +4,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const workspaceProjects = ['backend', 'frontend']
+const workspaceProjects = ['server-kit', 'backend', 'frontend']
   .filter((dir) => fs.existsSync(path.join(__dirname, dir, 'jest.config.js')))
   .map((dir) => `<rootDir>/${dir}`);
 

@@ -8,7 +8,8 @@
 // list >= 1/3 of the bare server's req/s. Exits non-zero only if a run did not work at all
 // (no requests, errors, or non-2xx answers).
 // Env: DATABASE_URL (required), BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 20),
-// BENCH_LOG_LEVEL (the backend's LOG_LEVEL, default warn; production's default is info).
+// BENCH_LOG_LEVEL (the backend's LOG_LEVEL, default warn; production's default is info),
+// BENCH_SERVER (another build's server.js, to compare two builds on the same machine and database).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -19,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const serverJs = path.join(root, 'dist/server.js');
+const serverJs = process.env.BENCH_SERVER ? path.resolve(process.env.BENCH_SERVER) : path.join(root, 'dist/server.js');
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const READY_GOAL_MS = 1000;
@@ -92,6 +93,10 @@ const backendEnv = (port) => ({
   LOG_LEVEL: LOG_LEVEL,
   JWT_SECRET: randomBytes(32).toString('hex'),
   LOGIN_RATE_LIMIT_PER_MINUTE: '10000',
+  LOGIN_ACCOUNT_RATE_LIMIT_PER_MINUTE: '10000',
+  // The write run makes thousands of tasks for one user within seconds.
+  WRITE_RATE_LIMIT_PER_MINUTE: '1000000',
+  TASK_QUOTA_PER_USER: '10000000',
   DB_POOL_MAX: '10',
 });
 
@@ -124,7 +129,7 @@ function row({ name, result }) {
 }
 
 async function main() {
-  console.log(`bench: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, node ${process.version}; autocannon ${CONNECTIONS} connections × ${DURATION} s per run, from this process; backend LOG_LEVEL=${LOG_LEVEL}`);
+  console.log(`bench: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, node ${process.version}; autocannon ${CONNECTIONS} connections × ${DURATION} s per run, from this process; backend LOG_LEVEL=${LOG_LEVEL}; server ${path.relative(process.cwd(), serverJs)}`);
 
   // 1. start-to-ready
   const times = [];
@@ -171,6 +176,12 @@ async function main() {
   await run('warm-up', { url: `http://127.0.0.1:${backend.port}${listPath}`, headers: { authorization: `Bearer ${reader}` }, duration: 1 });
   results.push(await run('bare node http, constant JSON (same bytes)', { url: `http://127.0.0.1:${barePort}/` }));
   results.push(await run('backend GET /api/tasks (50 tasks, authenticated)', { url: `http://127.0.0.1:${backend.port}${listPath}`, headers: { authorization: `Bearer ${reader}` } }));
+  results.push(
+    await run('backend GET /api/tasks, Accept-Encoding: br, gzip', {
+      url: `http://127.0.0.1:${backend.port}${listPath}`,
+      headers: { authorization: `Bearer ${reader}`, 'accept-encoding': 'gzip, deflate, br' },
+    }),
+  );
   results.push(
     await run('backend POST /api/tasks (authenticated)', {
       url: `http://127.0.0.1:${backend.port}/api/tasks`,

@@ -5,7 +5,9 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { LIMITS } from '@todo/contract';
 import type { ErrorObject } from 'ajv';
+import { DATE_PATTERN, NOT_BLANK_PATTERN, TEXT_PATTERN } from './schemas';
 
 export class HttpError extends Error {
   constructor(
@@ -17,6 +19,11 @@ export class HttpError extends Error {
     this.name = 'HttpError';
   }
 }
+
+const UNAUTHORIZED = 'Your session has ended or is not valid. Please log in again.';
+
+/** 401 for a token that is invalid, expired or revoked, or whose user is gone. */
+export const sessionInvalid = () => new HttpError(401, UNAUTHORIZED, { 'www-authenticate': 'Bearer' });
 
 export function apiError(statusCode: number, message: string) {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
@@ -41,8 +48,10 @@ export function describeSchemaError(errors: ErrorObject[], dataVar: string): str
       if (p.format === 'uuid') return `${where} must be a task id (a UUID)`;
       return `${where} must be a valid ${String(p.format)}`;
     case 'pattern':
-      if (e.schemaPath.includes('/title/')) return `${where} must not be blank`;
-      if (e.instancePath.includes('tag') || dataVar === 'querystring') return `${where} must be a lower-case word: letters, digits, "-" and "_"`;
+      if (p.pattern === TEXT_PATTERN) return `${where} must not contain NUL characters`;
+      if (p.pattern === NOT_BLANK_PATTERN) return `${where} must not be blank`;
+      if (p.pattern === DATE_PATTERN) return `${where} must be a calendar date from the year 0001 to 9999, written YYYY-MM-DD`;
+      if (p.pattern === LIMITS.tagPattern) return `${where} must be a lower-case word: letters, digits, "-" and "_"`;
       return `${where} ${e.message}`;
     case 'minProperties':
       return `${where} must change at least one field`;
@@ -70,8 +79,14 @@ export interface ErrorLog {
   error(obj: object, msg: string): void;
 }
 
-/** Database connection failures: the service is unavailable, not broken. */
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+/**
+ * The database cannot serve right now: the service is unavailable, not broken. Connection failures,
+ * a server shutting down or out of connection slots (53300), a statement cancelled by
+ * statement_timeout (57014), and the client-side bounds of src/db/postgres.ts (no connection in
+ * time, no answer in time).
+ */
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', '57P01', '57P02', '57P03', '53300', '57014']);
+const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|the database did not answer/i;
 
 export function errorHandler(err: FastifyError & { headers?: Record<string, string> }, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof HttpError) {
@@ -79,6 +94,9 @@ export function errorHandler(err: FastifyError & { headers?: Record<string, stri
     return reply.code(err.statusCode).send(apiError(err.statusCode, err.message));
   }
   const status = err.statusCode ?? 500;
+  // A request no route takes can fail earlier, in body parsing (e.g. a body method without a
+  // Content-Type): it still gets the 404 or 405 of its path.
+  if (request.is404 && status >= 400 && status < 500 && request.server.hasDecorator('noRoute')) return request.server.noRoute(request, reply);
   if (status >= 400 && status < 500) {
     // Fastify's own client errors: bad JSON, 413, 415, ...
     let message = err.message;
@@ -88,7 +106,7 @@ export function errorHandler(err: FastifyError & { headers?: Record<string, stri
     else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') message = 'The request body is empty but declared as JSON; send a JSON object or no Content-Type';
     return reply.code(status).send(apiError(status, message));
   }
-  if (UNAVAILABLE.has(String(err.code)) || /timeout exceeded when trying to connect|Connection terminated/i.test(err.message)) {
+  if (UNAVAILABLE.has(String(err.code)) || UNAVAILABLE_MESSAGE.test(err.message)) {
     request.log.error({ err: { message: err.message, code: err.code } }, 'database unavailable');
     return reply.code(503).header('retry-after', '5').send(apiError(503, 'The database is not available right now. Please try again in a moment.'));
   }

@@ -9,17 +9,33 @@
  * revoked) — and uses the cached bytes only when the version it gets back is the entry's. A write
  * through any replica, or a log-out, is therefore seen by the very next request on every replica.
  *
- * Memory is bounded: least recently used entries are dropped beyond `maxBytes` (bodies plus keys plus
- * a fixed overhead per entry); a page bigger than a quarter of the budget is not cached.
+ * Memory is bounded: least recently used entries are dropped beyond `maxBytes` (bodies, their
+ * compressed variants, keys and a fixed overhead per entry); a page bigger than a quarter of the
+ * budget is not cached.
+ *
+ * A page is compressed (brotli or gzip, as a client asks) once per entry, not once per response.
  */
 import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+export type Encoding = 'br' | 'gzip';
 
 export interface CachedPage {
   version: string;
   body: Buffer;
   etag: string;
   size: number;
+  /** Compressed variants, made on first demand. */
+  variants?: Partial<Record<Encoding, Buffer>>;
 }
+
+/** Pages below this size are sent as they are (as @fastify/compress's threshold). */
+export const COMPRESS_MIN_BYTES = 1024;
+
+const compressors: Record<Encoding, (b: Buffer) => Buffer> = {
+  br: (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: b.length } }),
+  gzip: (b) => gzipSync(b),
+};
 
 const ENTRY_OVERHEAD = 200;
 
@@ -57,6 +73,20 @@ export class ListCache {
     return e;
   }
 
+  /** The page compressed with `encoding`, made once and counted against the budget while cached. */
+  variant(key: string, page: CachedPage, encoding: Encoding): Buffer {
+    const made = page.variants?.[encoding];
+    if (made) return made;
+    const body = compressors[encoding](page.body);
+    page.variants = { ...page.variants, [encoding]: body };
+    if (this.entries.get(key) === page) {
+      page.size += body.length;
+      this.bytes += body.length;
+      this.evict();
+    }
+    return body;
+  }
+
   /** Stores a page read at `version`, unless a newer one is already there. Returns the entry. */
   set(key: string, version: string, body: Buffer): CachedPage {
     const entry: CachedPage = { version, body, etag: pageEtag(key, version), size: body.length + key.length * 2 + ENTRY_OVERHEAD };
@@ -67,11 +97,15 @@ export class ListCache {
     if (this.maxBytes <= 0 || entry.size > this.maxBytes / 4) return entry;
     this.entries.set(key, entry);
     this.bytes += entry.size;
+    this.evict();
+    return entry;
+  }
+
+  private evict() {
     for (const [k, e] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.remove(k, e);
     }
-    return entry;
   }
 
   private remove(key: string, e: CachedPage) {

@@ -1,23 +1,43 @@
 /**
- * The OpenAPI 3.1 document, generated from the routes' own Fastify schemas (the ones that validate
- * requests and serialise responses), so it cannot drift from what the server does.
+ * The OpenAPI 3.1 document, built from the routes' Fastify schemas (src/plugins/openapi.ts serves it):
+ * named schemas become `$ref`s to `components.schemas`, request headers, query and path parameters
+ * become `parameters`, responses without a body (204, 304, 412's siblings) get no content, and the
+ * `responseHeaders` keyword documents headers such as ETag, Location and Retry-After.
  */
 import { STATUS_CODES } from 'node:http';
 import { BACKEND } from '@todo/contract';
 import type { RouteOptions } from 'fastify';
 import { NAMED_SCHEMAS } from './schemas';
 
+export interface HeaderDoc {
+  description: string;
+  schema?: object;
+}
+
+/** Documentation keywords of a route schema, used by the OpenAPI document only. */
+export interface DocKeywords {
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  security?: unknown[];
+  /** The media type of a 200 body that is not JSON (the metrics). */
+  produces?: string[];
+  /** Response headers by status code. */
+  responseHeaders?: Record<number, Record<string, HeaderDoc>>;
+}
+
+declare module 'fastify' {
+  interface FastifySchema extends DocKeywords {}
+}
+
 export interface RouteDoc {
   method: string | string[];
   url: string;
-  schema?: {
-    summary?: string;
-    description?: string;
-    tags?: string[];
-    security?: unknown[];
+  schema?: DocKeywords & {
     body?: unknown;
     querystring?: unknown;
     params?: unknown;
+    headers?: unknown;
     response?: Record<string, unknown>;
   };
 }
@@ -34,13 +54,15 @@ function refs(schema: unknown, top = true): unknown {
   return schema;
 }
 
-function parameters(schema: unknown, where: 'query' | 'path') {
+function parameters(schema: unknown, where: 'query' | 'path' | 'header') {
   const s = schema as { properties?: Record<string, { description?: string }>; required?: string[] } | undefined;
   return Object.entries(s?.properties ?? {}).map(([name, prop]) => {
     const { description, ...rest } = prop;
     return { name, in: where, required: where === 'path' || (s?.required ?? []).includes(name), ...(description ? { description } : {}), schema: refs(rest, false) };
   });
 }
+
+const noBody = (schema: unknown) => (schema as { type?: unknown } | undefined)?.type === 'null';
 
 export function openApiDocument(routes: readonly RouteDoc[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -50,13 +72,18 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string) {
       const path = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       const s = r.schema ?? {};
       const responses = Object.fromEntries(
-        Object.entries(s.response ?? { 200: undefined }).map(([code, body]) => [
-          code,
-          {
-            description: STATUS_CODES[Number(code)] ?? code,
-            ...(body ? { content: { 'application/json': { schema: refs(body, false) } } } : {}),
-          },
-        ]),
+        Object.entries(s.response ?? { 200: undefined }).map(([code, body]) => {
+          const headers = s.responseHeaders?.[Number(code)];
+          const media = code === '200' && s.produces ? s.produces : ['application/json'];
+          return [
+            code,
+            {
+              description: STATUS_CODES[Number(code)] ?? code,
+              ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([n, h]) => [n, { description: h.description, schema: h.schema ?? { type: 'string' } }])) } : {}),
+              ...(body && !noBody(body) ? { content: Object.fromEntries(media.map((m) => [m, { schema: refs(body, false) }])) } : {}),
+            },
+          ];
+        }),
       );
       paths[path] ??= {};
       paths[path][method.toLowerCase()] = {
@@ -64,7 +91,7 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string) {
         ...(s.description ? { description: s.description } : {}),
         ...(s.tags ? { tags: s.tags } : {}),
         ...(s.security ? { security: s.security } : {}),
-        parameters: [...parameters(s.params, 'path'), ...parameters(s.querystring, 'query')],
+        parameters: [...parameters(s.params, 'path'), ...parameters(s.querystring, 'query'), ...parameters(s.headers, 'header')],
         ...(s.body ? { requestBody: { required: true, content: { 'application/json': { schema: refs(s.body, false) } } } } : {}),
         responses,
       };

@@ -6,10 +6,22 @@
  */
 import { LIMITS, PRIORITIES, SORT_ORDERS, TASK_SORT_FIELDS, TASK_STATUSES } from '@todo/contract';
 
+/**
+ * Text that PostgreSQL can store: no NUL character (PostgreSQL's text cannot hold one). Unpaired UTF-16
+ * surrogates, which cannot be written as UTF-8, are refused by src/plugins/well-formed.ts: no regex
+ * dialect that clients' validators share (ECMAScript, Python, Rust) can name them.
+ */
+export const TEXT_PATTERN = '^[^\\x00]*$';
+/** At least one character that is not white space. */
+export const NOT_BLANK_PATTERN = '\\S';
+/** Years 0001 to 9999: PostgreSQL has no year 0, and four digits are what the format allows. */
+export const DATE_PATTERN = '^(?!0000)[0-9]{4}-';
+
 const dateTime = { type: 'string', format: 'date-time' } as const;
-/** A real calendar date, YYYY-MM-DD (ajv-formats' `date` rejects 2026-02-30). */
-const date = { type: 'string', format: 'date', description: 'Calendar date YYYY-MM-DD' } as const;
+/** A real calendar date, YYYY-MM-DD (ajv-formats' `date` rejects 2026-02-30), years 0001 to 9999. */
+const date = { type: 'string', format: 'date', pattern: DATE_PATTERN, description: 'Calendar date YYYY-MM-DD (years 0001 to 9999)' } as const;
 const uuid = { type: 'string', format: 'uuid' } as const;
+const text = (maxLength: number, extra: object = {}) => ({ type: 'string', maxLength, pattern: TEXT_PATTERN, ...extra }) as const;
 
 export const UserSchema = {
   type: 'object',
@@ -35,12 +47,12 @@ export const CredentialsSchema = {
   additionalProperties: false,
   properties: {
     email: { type: 'string', format: 'email', maxLength: LIMITS.emailMaxLength },
-    password: { type: 'string', minLength: LIMITS.passwordMinLength, maxLength: LIMITS.passwordMaxLength },
+    password: text(LIMITS.passwordMaxLength, { minLength: LIMITS.passwordMinLength }),
   },
 } as const;
 
-const title = { type: 'string', minLength: 1, maxLength: LIMITS.titleMaxLength, pattern: '\\S' } as const;
-const description = { type: 'string', maxLength: LIMITS.descriptionMaxLength } as const;
+const title = { type: 'string', minLength: 1, maxLength: LIMITS.titleMaxLength, allOf: [{ pattern: TEXT_PATTERN }, { pattern: NOT_BLANK_PATTERN }] } as const;
+const description = text(LIMITS.descriptionMaxLength);
 const priority = { type: 'string', enum: PRIORITIES } as const;
 const tag = { type: 'string', minLength: 1, maxLength: LIMITS.tagMaxLength, pattern: LIMITS.tagPattern } as const;
 const tags = { type: 'array', maxItems: LIMITS.tagsMaxCount, uniqueItems: true, items: tag } as const;
@@ -48,7 +60,7 @@ const dueDate = { anyOf: [date, { type: 'null' }] } as const;
 
 export const TaskSchema = {
   type: 'object',
-  required: ['id', 'title', 'description', 'priority', 'tags', 'dueDate', 'completed', 'completedAt', 'createdAt', 'updatedAt'],
+  required: ['id', 'title', 'description', 'priority', 'tags', 'dueDate', 'completed', 'completedAt', 'createdAt', 'updatedAt', 'version'],
   additionalProperties: false,
   properties: {
     id: uuid,
@@ -61,6 +73,7 @@ export const TaskSchema = {
     completedAt: { type: ['string', 'null'], format: 'date-time' },
     createdAt: dateTime,
     updatedAt: dateTime,
+    version: { type: 'integer', minimum: 1, description: 'Raised by every change; the ETag of the task is `"<version>"` (If-Match)' },
   },
 } as const;
 
@@ -82,7 +95,7 @@ export const TaskQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    q: { type: 'string', maxLength: LIMITS.searchMaxLength, description: 'Words to find in the title, description or tags (case-insensitive; every word must match)' },
+    q: text(LIMITS.searchMaxLength, { description: 'Words to find in the title, description or tags (case-insensitive; every word must match)' }),
     status: { type: 'string', enum: TASK_STATUSES, default: 'all' },
     priority,
     tag,
@@ -112,6 +125,31 @@ export const TaskParamsSchema = {
   required: ['id'],
   additionalProperties: false,
   properties: { id: uuid },
+} as const;
+
+/** `If-Match` on PATCH and DELETE: `*` or a list of entity tags (a task's ETag is `"<version>"`); a value that names no version of ours matches none (412). */
+export const IfMatchHeaderSchema = {
+  type: 'object',
+  properties: {
+    'if-match': {
+      type: 'string',
+      maxLength: 1000,
+      description: 'Apply only if the task still has this version: its ETag, `"<version>"` (412 otherwise)',
+    },
+  },
+} as const;
+
+export const IdempotencyHeaderSchema = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[!-~]+$',
+      description: 'A key the client makes per intended task (e.g. a UUID): the same key and body within 24 hours gives the same task and status; another body, 422',
+    },
+  },
 } as const;
 
 export const ErrorSchema = {

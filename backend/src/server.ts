@@ -8,6 +8,7 @@
  * or PGLITE_DATA_DIR), migrated at start, for local development.
  */
 import { EnvError } from '@todo/contract';
+import { shutdownOnSignals } from '@todo/server-kit';
 import { createBackend } from './app';
 import { loadConfig } from './config';
 import { migrate } from './db/migrator';
@@ -48,7 +49,11 @@ async function main() {
         createPostgres({
           connectionString: config.databaseUrl,
           max: config.dbPoolMax,
-          onError: (err) => backend?.app.log.warn({ error: err.message }, 'database connection error (idle client)'),
+          acquireTimeoutMs: config.dbAcquireTimeoutMs,
+          queryTimeoutMs: config.dbQueryTimeoutMs,
+          statementTimeoutMs: config.dbStatementTimeoutMs,
+          keepAliveSeconds: config.dbKeepAliveSeconds,
+          onError: (err) => backend.app.log.warn({ error: err.message }, 'database connection error (idle client)'),
         }),
       )
     : createPglite({ dataDir: config.pgliteDataDir }, pgliteModule);
@@ -61,33 +66,26 @@ async function main() {
     query: async (sql, params, opts) => (db ?? (await pending)).query(sql, params, opts),
     ping: async (ms) => (db ?? (await pending)).ping(ms),
     withConnection: async (fn) => (db ?? (await pending)).withConnection(fn),
+    transaction: async (fn) => (db ?? (await pending)).transaction(fn),
     close: async () => (await pending.catch(() => undefined))?.close(),
   };
 
-  let backend: ReturnType<typeof createBackend> | undefined;
-  backend = createBackend({
+  const backend = createBackend({
     db: lazyDb,
     jwtSecret: config.jwtSecret,
     jwtTtlSeconds: config.jwtTtlSeconds,
     loginRateLimitPerMinute: config.loginRateLimitPerMinute,
+    loginAccountRateLimitPerMinute: config.loginAccountRateLimitPerMinute,
+    writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+    taskQuota: config.taskQuota,
+    trustedProxies: config.trustedProxies,
+    passwordHashConcurrency: config.passwordHashConcurrency,
+    readinessTimeoutMs: config.readinessTimeoutMs,
     logLevel: config.logLevel,
     schemaChecked: !config.databaseUrl,
   });
   const { app } = backend;
-
-  const onSignal = (signal: NodeJS.Signals) => {
-    app.log.info({ signal }, 'signal received');
-    // Exit 0 either way: a drain cut short by the timeout is logged, not an error of the process.
-    void backend!.shutdown({ delaySeconds: config.shutdownDelaySeconds, timeoutSeconds: config.shutdownTimeoutSeconds }).then(
-      () => process.exit(0),
-      (err: Error) => {
-        app.log.error({ error: err.message }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  shutdownOnSignals(app, { delaySeconds: config.shutdownDelaySeconds, timeoutSeconds: config.shutdownTimeoutSeconds });
 
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -108,7 +106,7 @@ async function main() {
   } catch (err) {
     fatal(`cannot open the database: ${(err as Error).message}`);
   }
-  backend.markReady();
+  app.lifecycle.markReady();
   app.log.info('ready');
 }
 

@@ -17,11 +17,35 @@ describe('loadConfig (environment variables, contract BACKEND_ENV)', () => {
       dbPoolMax: 10,
       jwtSecret: SECRET,
       jwtTtlSeconds: 3600,
-      loginRateLimitPerMinute: 10,
+      loginRateLimitPerMinute: 60,
+      loginAccountRateLimitPerMinute: 10,
+      writeRateLimitPerMinute: 300,
+      taskQuota: 5000,
+      trustedProxies: undefined,
+      passwordHashConcurrency: 2,
+      dbAcquireTimeoutMs: 700,
+      dbQueryTimeoutMs: 1000,
+      dbStatementTimeoutMs: 800,
+      dbKeepAliveSeconds: 10,
+      readinessTimeoutMs: 1000,
       shutdownDelaySeconds: 0,
       shutdownTimeoutSeconds: SHUTDOWN.drainTimeoutSeconds,
     });
     expect(c).not.toHaveProperty('jwtSecretFile');
+  });
+
+  it('bounds a stalled database below the readiness probe and the drain: acquire + query < 2 s, statement < query', () => {
+    const c = loadConfig({ JWT_SECRET: SECRET }, noFiles);
+    expect(c.dbAcquireTimeoutMs + c.dbQueryTimeoutMs).toBeLessThan(2000);
+    expect(c.dbStatementTimeoutMs).toBeLessThan(c.dbQueryTimeoutMs);
+    expect(c.readinessTimeoutMs).toBeLessThan(2000);
+    expect(c.dbAcquireTimeoutMs + c.dbQueryTimeoutMs).toBeLessThan(c.shutdownTimeoutSeconds * 1000);
+  });
+
+  it('reads TRUSTED_PROXY_CIDRS as a list, and names a bad entry', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, TRUSTED_PROXY_CIDRS: '10.0.0.0/8, 192.168.1.7,fd00::/8' }, noFiles).trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8']);
+    expect(() => loadConfig({ JWT_SECRET: SECRET, TRUSTED_PROXY_CIDRS: '10.0.0.0/33' }, noFiles)).toThrow(/TRUSTED_PROXY_CIDRS="10.0.0.0\/33" is invalid: "10.0.0.0\/33" has a prefix length outside 0-32/);
+    expect(() => loadConfig({ JWT_SECRET: SECRET, TRUSTED_PROXY_CIDRS: 'ingress' }, noFiles)).toThrow(/"ingress" is not an IP address or CIDR range/);
   });
 
   it('names the missing JWT secret clearly', () => {

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { API_ROUTES, type Session } from '@todo/contract';
+import { createSigner } from 'fast-jwt';
 import { type BackendOptions, createBackend, type Backend } from '../src/app';
 import { migrate } from '../src/db/migrator';
 import { createPglite } from '../src/db/pglite';
@@ -17,15 +19,23 @@ export async function testDatabase(): Promise<Database> {
   return db;
 }
 
+/** A session token as the backend signs them (HS256), for `userId`, made outside the backend. */
+export function signToken(userId: string, { secret = SECRET, ttlSeconds = 3600, now = Date.now() } = {}): string {
+  const iat = Math.floor(now / 1000);
+  return createSigner({ key: secret, algorithm: 'HS256' })({ sub: userId, jti: randomUUID(), iat, exp: iat + ttlSeconds });
+}
+
 export function testBackend(db: Database, overrides: Partial<BackendOptions> = {}): Backend {
   const backend = createBackend({
     db,
     jwtSecret: SECRET,
     jwtTtlSeconds: 3600,
     loginRateLimitPerMinute: 10_000,
-    logLevel: 'silent',
+    logLevel: process.env.TEST_LOG_LEVEL === 'error' ? 'error' : 'silent',
     scrypt: FAST_SCRYPT,
     schemaChecked: true,
+    // The test files share one database between several apps.
+    closeDatabase: false,
     ...overrides,
   });
   backend.markReady();

@@ -6,7 +6,7 @@
 import { API_ROUTES, type TaskPage } from '@todo/contract';
 import type { Backend } from '../src/app';
 import { createVersionChecker } from '../src/db/version-batch';
-import { SESSION_INVALID } from '../src/db/store';
+import { SESSION_INVALID } from '../src/db/sql';
 import type { Database, QueryResult } from '../src/db/types';
 import { ListCache, pageEtag } from '../src/list-cache';
 import { call, signup, testBackend, testDatabase } from './helpers';

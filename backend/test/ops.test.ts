@@ -1,13 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { API_ROUTES, BACKEND } from '@todo/contract';
-import { createTokenSigner } from '../src/auth/jwt';
 import { LATEST_VERSION } from '../src/db/migrations';
-import { call, SECRET, testBackend } from './helpers';
+import { call, signToken, testBackend } from './helpers';
 import { stubDatabase } from './stub-db';
 
 const USER = { id: '11111111-1111-4111-8111-111111111111', email: 'probe@example.test', created_at: new Date('2026-01-01T00:00:00Z') };
-const token = createTokenSigner(SECRET, 3600).sign(USER.id).token;
+const token = signToken(USER.id);
 /** The stub answers the session lookup with USER and everything else with no rows. */
 const stub = () => stubDatabase((sql) => (sql.includes('from users u') ? [USER] : []));
 
@@ -165,11 +164,11 @@ describe('shutdown', () => {
   // Fractions of a second here (the environment variables are whole seconds) keep the suite fast.
   it('turns /readyz 503 at once, serves through the delay, finishes in-flight requests, then refuses connections', async () => {
     const { db, state } = stub();
-    const backend = testBackend(db);
+    const backend = testBackend(db, { closeDatabase: true });
     await backend.app.ready();
     const port = await listen(backend.app.server);
-    const agent = new http.Agent({ keepAlive: true });
-    // An idle keep-alive connection from an earlier request must not hold the drain.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    // A keep-alive connection, idle from an earlier request.
     expect((await get(port, BACKEND.livenessPath, agent)).status).toBe(200);
     state.delayMs = 500;
     const inFlight = get(port, API_ROUTES.me);
@@ -186,6 +185,11 @@ describe('shutdown', () => {
     const reply = await inFlight;
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body).email).toBe(USER.email);
+    expect(reply.headers.connection).toBe('close');
+    // The idle keep-alive connection was left open: a request on it is served, told to close.
+    const late = await get(port, API_ROUTES.me, agent);
+    expect(late.status).toBe(200);
+    expect(late.headers.connection).toBe('close');
     await expect(done).resolves.toBe(true);
     const took = Date.now() - t0;
     // Not before the in-flight request ended (~450 ms), not much after.

@@ -21,6 +21,7 @@ export function stubDatabase(answer: (sql: string, params?: readonly unknown[]) 
       await query('select 1');
     },
     withConnection: (fn) => fn({ query, exec: async () => {} } as Connection),
+    transaction: (fn) => fn({ query, exec: async () => {} } as Connection),
     async close() {
       state.closed = true;
     },

@@ -6,9 +6,9 @@ import type { EnvironmentInput } from './schema';
 
 // Memory (and ephemeral storage) requests equal their limits: exceeding them kills or evicts the pod,
 // so the scheduler must reserve all of it. CPU may burst above its request (it only throttles).
-const small = { requests: { cpu: '50m', memory: '192Mi' }, limits: { cpu: '500m', memory: '192Mi' } };
+const small = { requests: { cpu: '50m', memory: '256Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
 const backendProd = { requests: { cpu: '250m', memory: '384Mi' }, limits: { cpu: '1', memory: '384Mi' } };
-const frontendProd = { requests: { cpu: '100m', memory: '192Mi' }, limits: { cpu: '500m', memory: '192Mi' } };
+const frontendProd = { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
 
 export const ENVIRONMENTS = {
   /** minikube or kind: one replica, local images, the frontend on NodePort 30000, PostgreSQL in the cluster. */

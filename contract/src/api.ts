@@ -6,6 +6,9 @@
  * route except the OpenAPI document needs `Authorization: Bearer <token>`. `POST /api/auth/logout`
  * revokes the presented token. Errors use Fastify's shape: `ApiError`.
  */
+/** Request headers of the write routes (see TaskCreate and Task.version). */
+export const API_HEADERS = { idempotencyKey: 'Idempotency-Key', ifMatch: 'If-Match', etag: 'ETag' } as const;
+
 export const API_ROUTES = {
   signup: '/api/auth/signup',
   login: '/api/auth/login',
@@ -74,10 +77,21 @@ export interface Task {
   completed: boolean;
   completedAt: string | null;
   createdAt: string;
+  /** Never goes backwards: a later change of the task has a later or equal time. */
   updatedAt: string;
+  /**
+   * Raised by every change. `GET /api/tasks/:id` and every write answer with `ETag: "<version>"`;
+   * `PATCH` and `DELETE` with `If-Match: "<version>"` apply only to that version (else 412).
+   */
+  version: number;
 }
 
-/** `POST /api/tasks`: only `title` is required (priority defaults to medium, tags to [], dueDate to null). */
+/**
+ * `POST /api/tasks`: only `title` is required (priority defaults to medium, tags to [], dueDate to null).
+ * With an `Idempotency-Key` header (any 1-255 visible ASCII characters, e.g. a UUID made per intended
+ * task) the task is created at most once: a repeat within 24 hours with the same body gets the same
+ * task and status (header `Idempotent-Replayed: true`), one with another body gets 422.
+ */
 export interface TaskCreate {
   title: string;
   description?: string;

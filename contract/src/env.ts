@@ -1,4 +1,4 @@
-import { BACKEND, FRONTEND, SHUTDOWN } from './runtime';
+import { BACKEND, FRONTEND, SECRET_KEYS, SHUTDOWN } from './runtime';
 
 /**
  * One environment variable that a process reads. The same declaration drives
@@ -126,6 +126,29 @@ export function urlVar<const B extends Base & { protocols: readonly string[]; al
   };
 }
 
+/**
+ * A comma-separated list of IPv4/IPv6 addresses and CIDR ranges (`10.0.0.0/8, ::1`); empty text or
+ * unset means none.
+ */
+export function cidrListVar<const B extends Base>(base: B): EnvVarSpec<string[]> & B {
+  const v4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+  const v6 = /^[0-9a-f:]*:[0-9a-f:.]*$/i;
+  return {
+    ...base,
+    accepts: 'a comma-separated list of IP addresses or CIDR ranges (10.0.0.0/8, fd00::/8)',
+    parse(raw) {
+      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const item of items) {
+        const [addr, bits, extra] = item.split('/');
+        const max = addr && v4.test(addr) ? 32 : addr && v6.test(addr) ? 128 : 0;
+        if (max === 0 || extra !== undefined) throw new Error(`"${item}" is not an IP address or CIDR range`);
+        if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)) throw new Error(`"${item}" has a prefix length outside 0-${max}`);
+      }
+      return items;
+    },
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 // ---- the backend's variables -------------------------------------------------------------------
@@ -164,11 +187,92 @@ export const BACKEND_ENV = {
   jwtTtlSeconds: intVar({ name: 'JWT_TTL_SECONDS', description: 'Lifetime of a session token, in seconds.', secret: false, default: '3600', min: 60, max: 2592000 }),
   loginRateLimitPerMinute: intVar({
     name: 'LOGIN_RATE_LIMIT_PER_MINUTE',
-    description: 'Log-in and sign-up attempts allowed per client address per minute.',
+    description:
+      'Log-in and sign-up attempts allowed per client address per minute (all accounts together; many users may share an address behind a NAT).',
+    secret: false,
+    default: '60',
+    min: 1,
+    max: 100000,
+  }),
+  loginAccountRateLimitPerMinute: intVar({
+    name: 'LOGIN_ACCOUNT_RATE_LIMIT_PER_MINUTE',
+    description: 'Log-in and sign-up attempts allowed per account (email address) per minute, from any address.',
     secret: false,
     default: '10',
     min: 1,
-    max: 10000,
+    max: 100000,
+  }),
+  writeRateLimitPerMinute: intVar({
+    name: 'WRITE_RATE_LIMIT_PER_MINUTE',
+    description: 'Task creates, changes and deletions allowed per user per minute; beyond it 429 with Retry-After.',
+    secret: false,
+    default: '300',
+    min: 1,
+    max: 1000000,
+  }),
+  taskQuota: intVar({
+    name: 'TASK_QUOTA_PER_USER',
+    description: 'The most tasks one account may have; a create beyond it is refused with 403.',
+    secret: false,
+    default: '5000',
+    min: 1,
+    max: 10000000,
+  }),
+  trustedProxies: cidrListVar({
+    name: 'TRUSTED_PROXY_CIDRS',
+    description:
+      'Addresses of the proxies in front of the API (the ingress controller, the frontend web server): only from these is X-Forwarded-For believed when it names the client address (rate limits, logs). Unset: the connection address is the client.',
+    secret: false,
+    optional: true,
+  }),
+  passwordHashConcurrency: intVar({
+    name: 'PASSWORD_HASH_CONCURRENCY',
+    description: 'Password hashes (scrypt, 16 MiB each) computed at once; further log-ins and sign-ups wait their turn. Bounds the memory log-ins take.',
+    secret: false,
+    default: '2',
+    min: 1,
+    max: 64,
+  }),
+  dbAcquireTimeoutMs: intVar({
+    name: 'DB_ACQUIRE_TIMEOUT_MS',
+    description:
+      'How long a request waits for a pooled PostgreSQL connection (or for a new one to open) before it gets 503. With DB_QUERY_TIMEOUT_MS it bounds how long a stalled database can hold a request.',
+    secret: false,
+    default: '700',
+    min: 50,
+    max: 60000,
+  }),
+  dbQueryTimeoutMs: intVar({
+    name: 'DB_QUERY_TIMEOUT_MS',
+    description: 'Client-side limit of one statement: a database that does not answer within it (stalled, partitioned) gives 503 and the connection is dropped.',
+    secret: false,
+    default: '1000',
+    min: 50,
+    max: 600000,
+  }),
+  dbStatementTimeoutMs: intVar({
+    name: 'DB_STATEMENT_TIMEOUT_MS',
+    description: "PostgreSQL's statement_timeout for the API's connections: the server cancels a longer statement (503); below DB_QUERY_TIMEOUT_MS so that a slow statement ends cleanly.",
+    secret: false,
+    default: '800',
+    min: 10,
+    max: 600000,
+  }),
+  dbKeepAliveSeconds: intVar({
+    name: 'DB_TCP_KEEPALIVE_SECONDS',
+    description: 'Idle time after which TCP keepalive probes check a PostgreSQL connection (a vanished peer is noticed instead of hanging).',
+    secret: false,
+    default: '10',
+    min: 1,
+    max: 7200,
+  }),
+  readinessTimeoutMs: intVar({
+    name: 'READINESS_DB_TIMEOUT_MS',
+    description: '/readyz answers 503 when the database does not answer `select 1` within this time (below the probe timeout of 2 s).',
+    secret: false,
+    default: '1000',
+    min: 50,
+    max: 60000,
   }),
   shutdownDelaySeconds: intVar({
     name: 'SHUTDOWN_DELAY_SECONDS',
@@ -181,13 +285,57 @@ export const BACKEND_ENV = {
   }),
   shutdownTimeoutSeconds: intVar({
     name: 'SHUTDOWN_TIMEOUT_SECONDS',
-    description: 'After SIGTERM, how long in-flight requests may take before the process exits anyway.',
+    description:
+      'After SIGTERM, how long in-flight requests and open keep-alive connections may take before the process closes them and exits.',
     secret: false,
     default: String(SHUTDOWN.drainTimeoutSeconds),
     min: 1,
     max: 300,
   }),
 } as const;
+
+// ---- the migration command's variables ----------------------------------------------------------
+
+/** What `node dist/migrate.js` (BACKEND.migrateCommand) reads: nothing else (no signing secret). */
+export const MIGRATE_ENV = {
+  databaseUrl: urlVar({
+    name: 'DATABASE_URL',
+    description: `PostgreSQL URL of a role that may change the schema (DDL); in Kubernetes from the Secret key ${SECRET_KEYS.migrationDatabaseUrl}.`,
+    secret: true,
+    protocols: ['postgres:', 'postgresql:'],
+  }),
+  logLevel: enumVar({ name: 'LOG_LEVEL', description: 'Minimum level of the JSON logs written to standard output.', secret: false, default: 'info', values: LOG_LEVELS }),
+  lockTimeoutSeconds: intVar({
+    name: 'MIGRATION_LOCK_TIMEOUT_SECONDS',
+    description:
+      'How long the command waits for the migration lock held by another process (logging every few seconds), then exits 1 naming the holder.',
+    secret: false,
+    default: '60',
+    min: 1,
+    max: 3600,
+  }),
+  connectDeadlineSeconds: intVar({
+    name: 'MIGRATION_CONNECT_DEADLINE_SECONDS',
+    description:
+      'How long the command retries, with backoff, a database that is not reachable yet or has no connection slot free (too many connections), then exits 1.',
+    secret: false,
+    default: '60',
+    min: 1,
+    max: 3600,
+  }),
+  appRole: stringVar({
+    name: 'MIGRATION_APP_ROLE',
+    description:
+      "The application's PostgreSQL role, when it differs from the migration's: after migrating, the command grants it SELECT, INSERT, UPDATE and DELETE on the tables, and nothing else.",
+    secret: false,
+    optional: true,
+    pattern: /^[a-z_][a-z0-9_]{0,62}$/,
+    accepts: 'a PostgreSQL role name (lower-case letters, digits, _)',
+  }),
+} as const;
+
+/** PostgreSQL connections one migration process holds at a time (the connection budget counts them per pod). */
+export const MIGRATION_CONNECTIONS = 1;
 
 // ---- the frontend server's variables -----------------------------------------------------------
 
@@ -221,7 +369,8 @@ export const FRONTEND_ENV = {
   }),
   shutdownTimeoutSeconds: intVar({
     name: 'SHUTDOWN_TIMEOUT_SECONDS',
-    description: 'After SIGTERM, how long in-flight requests may take before the process exits anyway.',
+    description:
+      'After SIGTERM, how long in-flight requests and open keep-alive connections may take before the process closes them and exits.',
     secret: false,
     default: String(SHUTDOWN.drainTimeoutSeconds),
     min: 1,
@@ -230,4 +379,5 @@ export const FRONTEND_ENV = {
 } as const;
 
 export type BackendEnv = EnvValues<typeof BACKEND_ENV>;
+export type MigrateEnv = EnvValues<typeof MIGRATE_ENV>;
 export type FrontendEnv = EnvValues<typeof FRONTEND_ENV>;

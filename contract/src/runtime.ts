@@ -20,6 +20,29 @@ export const SHUTDOWN = {
   terminationGracePeriodSeconds: 30,
 } as const;
 
+/**
+ * HTTP connection timings of both Node servers (backend and frontend web server), in seconds.
+ *
+ * `keepAliveSeconds`: how long a server keeps an idle keep-alive connection open. It is longer than the
+ * idle timeout of every proxy that pools connections to the servers, so that the proxy, never the
+ * server, closes an idle connection: a server that closes first races the proxy's next request on it
+ * (the proxy gets a reset; for a POST, which it may not retry, its client gets a 502). The proxies'
+ * upstream idle timeouts, `proxyUpstreamIdleSeconds`: ingress-nginx 60 s (`upstream-keepalive-timeout`),
+ * Traefik 90 s (`idleConnTimeout`), AWS load balancers 60 s.
+ *
+ * `clientIdleSeconds`: how long a client of ours (the frontend's `/api` proxy) keeps an idle pooled
+ * connection to a server, shorter than `keepAliveSeconds` for the same reason.
+ */
+export const HTTP_TIMEOUTS = {
+  keepAliveSeconds: 120,
+  proxyUpstreamIdleSeconds: 90,
+  clientIdleSeconds: 4,
+  /** A request's headers must arrive within this time of its first byte. */
+  headersSeconds: 10,
+  /** A whole request (headers and body) must arrive within this time. */
+  requestSeconds: 30,
+} as const;
+
 /** A tier of the application: its container port and the HTTP paths the kubelet probes. */
 export interface TierContract {
   /** Component name; also the suffix of the Kubernetes object names and the `app.kubernetes.io/component` label. */
@@ -59,16 +82,31 @@ export const FRONTEND = {
   portName: 'http',
   livenessPath: '/healthz',
   readinessPath: '/readyz',
-  /** JSON the single-page app fetches at start: `{ "apiBaseUrl": "/api" }` (runtime, not build-time, configuration). */
+  /**
+   * The runtime (not build-time) configuration as JSON, `{ "apiBaseUrl": "/api" }`. The same JSON is embedded
+   * in the served index.html as `<script id="runtime-config" type="application/json">` (RUNTIME_CONFIG_ELEMENT_ID),
+   * so the app has it without a round trip; this path serves it too.
+   */
   runtimeConfigPath: '/runtime-config.json',
 } as const satisfies TierContract & Record<string, unknown>;
+
+/** The id of the JSON data block in index.html that holds the runtime configuration (FRONTEND.runtimeConfigPath). */
+export const RUNTIME_CONFIG_ELEMENT_ID = 'runtime-config';
 
 /** Default key names inside the Kubernetes Secrets the manifests reference (by name and key only). */
 export const SECRET_KEYS = {
   /** The backend's JWT signing secret (at least 32 characters). */
   jwtSecret: 'jwt-secret',
-  /** The backend's PostgreSQL connection URL, `postgres://user:password@host:5432/db`. */
+  /**
+   * The backend's PostgreSQL connection URL, `postgres://user:password@host:5432/db`: the application's role,
+   * which needs only SELECT, INSERT, UPDATE and DELETE on the tables (docs/backend.md, "Database roles").
+   */
   databaseUrl: 'database-url',
+  /**
+   * The migration command's PostgreSQL URL (its `DATABASE_URL`): a role that owns the schema (DDL). Where one
+   * role does both, this key holds the same URL as `databaseUrl`.
+   */
+  migrationDatabaseUrl: 'migration-database-url',
   /** The in-cluster PostgreSQL superuser password (dev only; used by the postgres StatefulSet). */
   postgresPassword: 'postgres-password',
 } as const;

@@ -1,184 +1,123 @@
+/**
+ * The production web server as a Fastify app: the built single-page app (@fastify/static, with the
+ * .br/.gz files made at build time), index.html with the runtime configuration embedded, the runtime
+ * configuration as JSON too, an optional `/api` reverse proxy to the backend (@fastify/http-proxy),
+ * the probes, pino logs and the shared SIGTERM drain (@todo/server-kit).
+ */
 import http from 'node:http';
 import { BACKEND, FRONTEND } from '@todo/contract';
-import { type Asset, chooseEncoding, loadAssets } from './assets';
-import { type Logger, silentLogger } from './log';
-import { type ApiProxy, createApiProxy } from './proxy';
+import { applyHeadersTimeout, drain, type Lifecycle, logOptions, type LogLevel, requestLog, serverTimeouts, type ShutdownResult } from '@todo/server-kit';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { apiProxy } from './proxy';
 import { securityHeaders } from './security';
+import { staticFiles } from './static';
 
 export interface FrontendServerOptions {
   /** The Vite build output (index.html, assets/…, and their .br/.gz variants). */
   publicDir: string;
-  /** Served to the browser in FRONTEND.runtimeConfigPath. */
+  /** Served to the browser in FRONTEND.runtimeConfigPath and embedded in index.html. */
   apiBaseUrl: string;
   /** When set, BACKEND.apiPrefix/* is proxied there. */
   apiUpstream?: string;
-  shutdownDelaySeconds: number;
-  shutdownTimeoutSeconds: number;
-  log?: Logger;
+  logLevel?: LogLevel;
+  /** Where log lines go (default: standard output). */
+  logStream?: { write(line: string): void };
   /** Proxy timeout for one upstream exchange (ms). */
   upstreamTimeoutMs?: number;
 }
 
-export type Phase = 'starting' | 'ready' | 'draining' | 'closing' | 'closed';
-
 export interface FrontendServer {
+  app: FastifyInstance;
   server: http.Server;
-  phase(): Phase;
-  /** Loads the assets; /readyz answers 200 afterwards. Rejects if the build output is missing. */
+  phase(): ReturnType<Lifecycle['phase']>;
+  /** Loads index.html; /readyz answers 200 afterwards. Rejects if the build output is missing. */
   load(): Promise<void>;
-  /**
-   * The SIGTERM sequence: /readyz 503 at once; keep serving for shutdownDelaySeconds; stop
-   * accepting; let in-flight requests finish (at most shutdownTimeoutSeconds, then their
-   * connections are cut). Resolves with `true` when everything finished in time.
-   */
-  shutdown(): Promise<boolean>;
+  /** The SIGTERM drain (server-kit `drain`). */
+  shutdown(opts: { delaySeconds: number; timeoutSeconds: number }): Promise<ShutdownResult>;
 }
 
-const CACHE_IMMUTABLE = 'public, max-age=31536000, immutable';
-const CACHE_REVALIDATE = 'no-cache';
-const COMPRESSIBLE = /^(text\/|application\/(json|javascript|manifest\+json)|image\/svg\+xml)/;
+const json = (statusCode: number, error: string, message: string) => ({ statusCode, error, message });
 
 export function createFrontendServer(opts: FrontendServerOptions): FrontendServer {
-  const log = opts.log ?? silentLogger;
+  const logger = { ...logOptions('frontend', opts.logLevel ?? 'info'), ...(opts.logStream ? { stream: opts.logStream } : {}) };
+  const app = Fastify({
+    logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: false,
+    forceCloseConnections: false,
+    ...serverTimeouts,
+    routerOptions: { ignoreTrailingSlash: false },
+  });
+  applyHeadersTimeout(app);
   const security = securityHeaders(opts.apiBaseUrl);
-  const proxy: ApiProxy | undefined = opts.apiUpstream ? createApiProxy(opts.apiUpstream, log, opts.upstreamTimeoutMs) : undefined;
   const runtimeConfig = { apiBaseUrl: opts.apiBaseUrl };
   const apiPrefix = BACKEND.apiPrefix;
-  let assets: Map<string, Asset> | undefined;
-  let phase: Phase = 'starting';
-  let inFlight = 0;
+  const isApi = (url: string) => url === apiPrefix || url.startsWith(`${apiPrefix}/`) || url.startsWith(`${apiPrefix}?`);
 
-  function send(req: http.IncomingMessage, res: http.ServerResponse, status: number, headers: Record<string, string | number>, body: Buffer | string) {
-    const buf = typeof body === 'string' ? Buffer.from(body) : body;
-    res.writeHead(status, { ...security, ...headers, 'Content-Length': buf.length });
-    res.end(req.method === 'HEAD' ? undefined : buf);
-  }
+  void app.register(drain);
+  void app.register(requestLog, { quietRoutes: [FRONTEND.livenessPath, FRONTEND.readinessPath] });
 
-  function sendJson(req: http.IncomingMessage, res: http.ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}) {
-    send(req, res, status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...extra }, JSON.stringify(value));
-  }
-
-  function sendError(req: http.IncomingMessage, res: http.ServerResponse, statusCode: number, error: string, message: string, extra: Record<string, string> = {}) {
-    sendJson(req, res, statusCode, { statusCode, error, message }, extra);
-  }
-
-  function sendAsset(req: http.IncomingMessage, res: http.ServerResponse, asset: Asset) {
-    const compressible = COMPRESSIBLE.test(asset.contentType);
-    const encoding = chooseEncoding(asset, req.headers['accept-encoding']);
-    const v = encoding === 'identity' ? asset.identity : asset[encoding]!;
-    const headers: Record<string, string> = {
-      'Content-Type': asset.contentType,
-      'Cache-Control': asset.immutable ? CACHE_IMMUTABLE : CACHE_REVALIDATE,
-      ETag: v.etag,
-    };
-    if (compressible) headers.Vary = 'Accept-Encoding';
-    if (encoding !== 'identity') headers['Content-Encoding'] = encoding;
-    const inm = req.headers['if-none-match'];
-    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === v.etag)) {
-      res.writeHead(304, { ...security, ...headers });
-      res.end();
-      return;
-    }
-    send(req, res, 200, headers, v.body);
-  }
-
-  function handle(req: http.IncomingMessage, res: http.ServerResponse) {
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
-
-    if (rawPath === FRONTEND.livenessPath && (req.method === 'GET' || req.method === 'HEAD')) {
-      return sendJson(req, res, 200, { status: 'ok' });
-    }
-    if (rawPath === FRONTEND.readinessPath && (req.method === 'GET' || req.method === 'HEAD')) {
-      return phase === 'ready' ? sendJson(req, res, 200, { status: 'ready' }) : sendJson(req, res, 503, { status: phase });
-    }
-    if (rawPath === apiPrefix || rawPath.startsWith(`${apiPrefix}/`)) {
-      if (proxy) return proxy.handle(req, res);
-      return sendError(req, res, 404, 'Not Found', `This server does not serve ${apiPrefix}: route it to the backend (Ingress) or set API_UPSTREAM.`);
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendError(req, res, 405, 'Method Not Allowed', `${req.method} is not allowed here; this server only serves the web app.`, { Allow: 'GET, HEAD' });
-    }
-    if (rawPath === FRONTEND.runtimeConfigPath) {
-      return sendJson(req, res, 200, runtimeConfig);
-    }
-    if (!assets) {
-      return sendError(req, res, 503, 'Service Unavailable', 'The web app is still starting. Please try again in a moment.', { 'Retry-After': '1' });
-    }
-    let path: string;
-    try {
-      path = decodeURIComponent(rawPath);
-    } catch {
-      return sendError(req, res, 400, 'Bad Request', 'The request path is not valid percent-encoding.');
-    }
-    const asset = assets.get(path === '/' ? '/index.html' : path);
-    if (asset) return sendAsset(req, res, asset);
-    // A request for a file (a name with an extension, or anything under /assets/) that does not
-    // exist is a 404: answering index.html there would hide broken links behind a MIME error.
-    const last = path.slice(path.lastIndexOf('/') + 1);
-    if (path.startsWith('/assets/') || last.includes('.')) {
-      return send(req, res, 404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, `Not found: ${path}\n`);
-    }
-    // SPA fallback: client-side routes (/tasks, /login, …) get the app's shell.
-    return sendAsset(req, res, assets.get('/index.html')!);
-  }
-
-  const server = http.createServer((req, res) => {
-    inFlight++;
-    res.on('close', () => {
-      inFlight--;
-      if (phase === 'closing') server.closeIdleConnections();
-    });
-    // Once the listener is closed, tell keep-alive clients to reconnect (to another replica).
-    if (phase === 'closing') res.setHeader('Connection', 'close');
-    try {
-      handle(req, res);
-    } catch (err) {
-      log.error('request failed', { url: req.url, error: (err as Error).message });
-      if (!res.headersSent) sendError(req, res, 500, 'Internal Server Error', 'Unexpected error in the web server.');
-      else res.destroy();
-    }
+  // Security headers on every response this server makes itself; proxied API responses keep the backend's.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!(opts.apiUpstream && isApi(request.url))) reply.headers(security);
+    done(null, payload);
   });
-  // Slow or idle clients cannot hold a connection (or a drain) open for long.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    const message = status === 400 ? 'The request path is not valid.' : status >= 500 ? 'Unexpected error in the web server.' : err.message;
+    return reply.code(status).header('cache-control', 'no-store').send(json(status, http.STATUS_CODES[status] ?? 'Error', message));
+  });
 
-  let shutdownPromise: Promise<boolean> | undefined;
+  const noStore = { 'cache-control': 'no-store' };
+  app.get(FRONTEND.livenessPath, async (_request, reply) => reply.headers(noStore).send({ status: 'ok' }));
+  app.get(FRONTEND.readinessPath, async (_request, reply) => {
+    const phase = app.lifecycle.phase();
+    return reply.code(phase === 'ready' ? 200 : 503).headers(noStore).send({ status: phase });
+  });
+  app.get(FRONTEND.runtimeConfigPath, async (_request, reply) => reply.headers(noStore).send(runtimeConfig));
+
+  const files = staticFiles(opts.publicDir, runtimeConfig);
+  void app.register(files.plugin);
+
+  if (opts.apiUpstream) {
+    void app.register(apiProxy, { upstream: opts.apiUpstream, path: apiPrefix, timeoutMs: opts.upstreamTimeoutMs });
+  } else {
+    app.all(apiPrefix, notServed);
+    app.all(`${apiPrefix}/*`, notServed);
+  }
+  async function notServed(_request: unknown, reply: import('fastify').FastifyReply) {
+    return reply.code(404).headers(noStore).send(json(404, 'Not Found', `This server does not serve ${apiPrefix}: route it to the backend (Ingress) or set API_UPSTREAM.`));
+  }
+
+  // Everything else is the web app: GET and HEAD only (whatever the body, which is not read).
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    scope.route({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: '/*',
+      handler: async (request, reply) =>
+        reply
+          .code(405)
+          .headers({ ...noStore, allow: 'GET, HEAD' })
+          .send(json(405, 'Method Not Allowed', `${request.method} is not allowed here; this server only serves the web app.`)),
+    });
+  });
+  app.setNotFoundHandler((request, reply) => files.notFound(request, reply));
 
   return {
-    server,
-    phase: () => phase,
+    app,
+    server: app.server,
+    phase: () => (app.hasDecorator('lifecycle') ? app.lifecycle.phase() : 'starting'),
     async load() {
-      assets = await loadAssets(opts.publicDir);
-      if (phase === 'starting') phase = 'ready';
+      await app.ready();
+      await files.load();
+      app.lifecycle.markReady();
     },
-    shutdown() {
-      shutdownPromise ??= new Promise<boolean>((resolve) => {
-        phase = 'draining';
-        log.info('shutdown: readiness now 503', { delaySeconds: opts.shutdownDelaySeconds, inFlight });
-        setTimeout(() => {
-          phase = 'closing';
-          log.info('shutdown: no longer accepting connections', { inFlight });
-          const deadline = setTimeout(() => {
-            log.warn('shutdown: drain timeout, closing remaining connections', { inFlight });
-            server.closeAllConnections();
-            proxy?.close();
-            resolve(false);
-          }, opts.shutdownTimeoutSeconds * 1000);
-          deadline.unref();
-          server.close(() => {
-            clearTimeout(deadline);
-            proxy?.close();
-            phase = 'closed';
-            log.info('shutdown: drained');
-            resolve(true);
-          });
-          server.closeIdleConnections();
-        }, opts.shutdownDelaySeconds * 1000);
-      });
-      return shutdownPromise;
+    async shutdown(o) {
+      if (!app.hasDecorator('lifecycle')) await app.ready();
+      return app.lifecycle.shutdown(o);
     },
   };
 }

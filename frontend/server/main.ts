@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import { EnvError, FRONTEND_ENV, loadEnv } from '@todo/contract';
+import { shutdownOnSignals } from '@todo/server-kit';
 import { createFrontendServer } from './app';
-import { createLogger } from './log';
 
-function main() {
+async function main() {
   let env;
   try {
     env = loadEnv(FRONTEND_ENV, process.env);
@@ -18,38 +18,28 @@ function main() {
     }
     throw err;
   }
-  const log = createLogger(env.logLevel);
-  const app = createFrontendServer({
+  const server = createFrontendServer({
     publicDir: path.join(__dirname, 'public'),
     apiBaseUrl: env.apiBaseUrl,
     apiUpstream: env.apiUpstream,
-    shutdownDelaySeconds: env.shutdownDelaySeconds,
-    shutdownTimeoutSeconds: env.shutdownTimeoutSeconds,
-    log,
+    logLevel: env.logLevel,
   });
-
-  app.server.on('error', (err) => {
-    log.error('server error', { error: err.message });
+  const { app } = server;
+  shutdownOnSignals(app, { delaySeconds: env.shutdownDelaySeconds, timeoutSeconds: env.shutdownTimeoutSeconds, marginSeconds: 1 });
+  try {
+    await app.listen({ port: env.port, host: env.host });
+  } catch (err) {
+    app.log.error({ error: (err as Error).message }, 'cannot listen');
     process.exit(1);
-  });
-  app.server.listen(env.port, env.host, () => {
-    log.info('listening', { host: env.host, port: env.port, apiBaseUrl: env.apiBaseUrl, apiUpstream: env.apiUpstream ?? null });
-  });
-  app.load().then(
-    () => log.info('ready'),
-    (err: Error) => {
-      log.error('cannot load the web app', { error: err.message });
-      process.exit(1);
-    },
-  );
-
-  const onSignal = (signal: NodeJS.Signals) => {
-    log.info('signal received', { signal });
-    // Exit 0 either way: a drain cut short by the timeout is logged, not an error of the process.
-    void app.shutdown().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  }
+  app.log.info({ host: env.host, port: env.port, apiBaseUrl: env.apiBaseUrl, apiUpstream: env.apiUpstream ?? null }, 'listening');
+  try {
+    await server.load();
+  } catch (err) {
+    app.log.error({ error: (err as Error).message }, 'cannot load the web app');
+    process.exit(1);
+  }
+  app.log.info('ready');
 }
 
-main();
+void main();

@@ -1,108 +1,70 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { Logger } from './log';
-
-/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection and are never forwarded. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-function stripHopByHop(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const listed = new Set(
-    String(headers.connection ?? '')
-      .split(',')
-      .map((h) => h.trim().toLowerCase())
-      .filter(Boolean),
-  );
-  const out: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
-    out[name] = value;
-  }
-  return out;
-}
-
-export interface ApiProxy {
-  handle(req: http.IncomingMessage, res: http.ServerResponse): void;
-  close(): void;
-}
-
 /**
- * A streaming reverse proxy to the backend: method, path, query, headers and body are passed
- * through unchanged (bodies are piped, never buffered); X-Forwarded-For/-Proto/-Host are added.
- * An unreachable upstream gives 502 (504 after `timeoutMs` without a response) with a JSON body in
- * the API's error shape, so the app shows a clear message instead of a parse error.
+ * The `/api` reverse proxy to the backend (@fastify/http-proxy over undici), for installs where no
+ * Ingress routes `/api` (dev's NodePort). Method, path, query, headers and body pass through as they
+ * are (bodies streamed, never buffered, compressed responses left compressed); X-Forwarded-For,
+ * -Proto and -Host are added. Pooled connections to the backend are dropped after
+ * HTTP_TIMEOUTS.clientIdleSeconds idle, before the backend's keep-alive timeout, so the proxy never
+ * sends a request on a connection the backend is closing. An unreachable backend gives 502, one that
+ * does not answer within `timeoutMs` 504, with a JSON body in the API's error shape.
  */
-export function createApiProxy(upstream: string, log: Logger, timeoutMs = 30_000): ApiProxy {
-  const target = new URL(upstream);
-  const isHttps = target.protocol === 'https:';
-  const agent = isHttps ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-  const basePath = target.pathname.replace(/\/+$/, '');
+import httpProxy from '@fastify/http-proxy';
+import { HTTP_TIMEOUTS } from '@todo/contract';
+import type { FastifyPluginAsync } from 'fastify';
 
-  function fail(res: http.ServerResponse, statusCode: 502 | 504, message: string) {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const body = JSON.stringify({ statusCode, error: statusCode === 502 ? 'Bad Gateway' : 'Gateway Timeout', message });
-    res.writeHead(statusCode, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-    res.end(body);
-  }
+const HOP_BY_HOP = ['keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'upgrade'];
 
-  return {
-    handle(req, res) {
-      const headers = stripHopByHop(req.headers);
-      const remote = req.socket.remoteAddress ?? '';
-      const prior = req.headers['x-forwarded-for'];
-      headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${remote}` : remote;
-      headers['x-forwarded-proto'] = req.headers['x-forwarded-proto'] ?? ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http');
-      headers['x-forwarded-host'] = req.headers['x-forwarded-host'] ?? req.headers.host ?? '';
-      headers.host = target.host;
-
-      const started = Date.now();
-      const upstreamReq = (isHttps ? https : http).request({
-        protocol: target.protocol,
-        hostname: target.hostname,
-        port: target.port || (isHttps ? 443 : 80),
-        method: req.method,
-        path: basePath + (req.url ?? '/'),
-        headers,
-        agent,
-      });
-      upstreamReq.setTimeout(timeoutMs, () => {
-        upstreamReq.destroy(new Error('upstream timeout'));
-      });
-      upstreamReq.on('response', (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, stripHopByHop(upstreamRes.headers));
-        upstreamRes.pipe(res);
-        upstreamRes.on('error', () => res.destroy());
-        log.debug('proxied', { method: req.method, url: req.url, status: upstreamRes.statusCode, ms: Date.now() - started });
-      });
-      upstreamReq.on('error', (err) => {
-        const timedOut = err.message === 'upstream timeout';
-        log.warn('api upstream failed', { method: req.method, url: req.url, upstream: target.origin, error: err.message });
-        fail(
-          res,
-          timedOut ? 504 : 502,
-          timedOut ? 'The API did not answer in time. Please try again.' : 'The API is unreachable right now. Please try again in a moment.',
-        );
-      });
-      // The client went away before the exchange finished: abandon the upstream request too.
-      res.on('close', () => {
-        if (!res.writableFinished) upstreamReq.destroy();
-      });
-      req.pipe(upstreamReq);
-    },
-    close() {
-      agent.destroy();
-    },
-  };
+export interface ApiProxyOptions {
+  upstream: string;
+  /** The path prefix proxied (BACKEND.apiPrefix), kept as it is on the way. */
+  path: string;
+  timeoutMs?: number;
 }
+
+export const apiProxy: FastifyPluginAsync<ApiProxyOptions> = async (app, opts) => {
+  const target = new URL(opts.upstream);
+  const basePath = target.pathname.replace(/\/+$/, '');
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  await app.register(httpProxy, {
+    upstream: target.origin,
+    prefix: opts.path,
+    rewritePrefix: basePath + opts.path,
+    undici: {
+      connections: 128,
+      keepAliveTimeout: HTTP_TIMEOUTS.clientIdleSeconds * 1000,
+      keepAliveMaxTimeout: HTTP_TIMEOUTS.clientIdleSeconds * 1000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    },
+    replyOptions: {
+      // Hop-by-hop headers of the backend's connection (RFC 9110 §7.6.1) that reply-from passes on.
+      rewriteHeaders: (headers) => {
+        const out = { ...headers };
+        for (const name of HOP_BY_HOP) delete out[name];
+        return out;
+      },
+      rewriteRequestHeaders: (request, headers) => {
+        const remote = request.raw.socket.remoteAddress ?? '';
+        const prior = request.headers['x-forwarded-for'];
+        return {
+          ...headers,
+          'x-forwarded-for': prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${remote}` : remote,
+          'x-forwarded-proto': request.headers['x-forwarded-proto'] ?? request.protocol,
+          'x-forwarded-host': request.headers['x-forwarded-host'] ?? request.headers.host ?? '',
+        };
+      },
+      onError: (reply, { error }) => {
+        const timedOut = (error as { statusCode?: number }).statusCode === 504;
+        reply.log.warn({ url: reply.request.url, upstream: target.origin, error: (error as Error).message }, 'api upstream failed');
+        const statusCode = timedOut ? 504 : 502;
+        void reply
+          .code(statusCode)
+          .header('cache-control', 'no-store')
+          .send({
+            statusCode,
+            error: timedOut ? 'Gateway Timeout' : 'Bad Gateway',
+            message: timedOut ? 'The API did not answer in time. Please try again.' : 'The API is unreachable right now. Please try again in a moment.',
+          });
+      },
+    },
+  });
+};

@@ -1,14 +1,8 @@
-import { FRONTEND } from '@todo/contract';
+import { FRONTEND, RUNTIME_CONFIG_ELEMENT_ID } from '@todo/contract';
 
 export interface RuntimeConfig {
   apiBaseUrl: string;
 }
-
-/**
- * The id of the `<script type="application/json">` element in which the web server embeds the
- * runtime configuration (the contract's RUNTIME_CONFIG_ELEMENT_ID).
- */
-export const RUNTIME_CONFIG_ELEMENT_ID = 'runtime-config';
 
 /** Checks a parsed configuration; `source` names where it came from in the error. */
 export function parseRuntimeConfig(body: unknown, source: string): RuntimeConfig {

@@ -1,6 +1,7 @@
 import { API_ROUTES, FRONTEND } from '@todo/contract';
 import { ApiClient, ApiRequestError, apiUrl, describeFailure, SESSION_ENDED } from '../src/api';
-import { loadRuntimeConfig, readEmbeddedConfig, RUNTIME_CONFIG_ELEMENT_ID } from '../src/config';
+import { RUNTIME_CONFIG_ELEMENT_ID } from '@todo/contract';
+import { loadRuntimeConfig, readEmbeddedConfig } from '../src/config';
 
 interface Call {
   url: string;

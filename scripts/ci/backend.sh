@@ -3,15 +3,24 @@
 # cluster (Debian's postgresql, installed with apt when missing) in a temporary directory, listening
 # on 127.0.0.1 only, and
 #   1. runs `node dist/migrate.js` twice at once (both exit 0, each migration applied once);
-#   2. runs the integration suite (backend/jest.integration.config.js): migrations, the API on
-#      PostgreSQL, the built server's start-up errors and its SIGTERM drain;
-#   3. runs the benchmark (backend/scripts/bench.mjs): figures printed, only sanity-checked.
+#   2. runs the integration suite (backend/jest.integration.config.js): migrations (bounded lock
+#      wait, "too many connections" retried, separate DDL and DML roles), the API on PostgreSQL
+#      (If-Match races, Idempotency-Key retries, quota and rate limits under concurrency), the built
+#      server's start-up errors and SIGTERM drain, and the faults: a SIGSTOP-stalled database, keep-alive
+#      clients through a drain, and a local nginx (Debian's nginx-light, installed when missing) with a
+#      60 s upstream keep-alive in front of two replicas during a drain;
+#   3. runs schemathesis (PyPI, pinned, in a venv cached under $TODO_CACHE) against the served OpenAPI
+#      document with every check, authenticated and not, on PGlite and on PostgreSQL: 0 failures;
+#   4. runs the benchmark (backend/scripts/bench.mjs): figures printed, only sanity-checked.
 # The cluster and every process it started are stopped and removed on exit, whatever happens.
 # Works as root with CI=true and no standard input. Closing line: `backend-integration: N passed, M failed`.
-# Env: PG_PORT (first port tried, default 55432), BENCH=0 to skip the benchmark.
+# Env: PG_PORT (first port tried, default 55432), BENCH=0 to skip the benchmark, SCHEMATHESIS=0 to skip
+# schemathesis, TODO_CACHE (cache root, default ~/.cache/todo-cdk8s).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
+CACHE=${TODO_CACHE:-$HOME/.cache/todo-cdk8s}
+SCHEMATHESIS_VERSION=4.32.5
 
 passed=0
 failed=0
@@ -33,6 +42,16 @@ if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
   fi
   rm -f "$log"
 fi
+# nginx for the drain-through-a-proxy test (Debian's nginx-light; its package does not start a service here).
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  say "installing Debian's nginx-light…"
+  log=$(mktemp)
+  if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx-light; } >"$log" 2>&1 </dev/null; then
+    cat "$log"; rm -f "$log"; echo "backend-integration: cannot install nginx-light"; exit 1
+  fi
+  rm -f "$log"
+fi
+export PATH="$PATH:/usr/sbin"
 PG=$(pg_bin)
 say "PostgreSQL $("$PG/postgres" --version | awk '{print $3}') from $PG"
 id postgres >/dev/null 2>&1 || { echo "backend-integration: no postgres user (the postgresql package creates it)"; exit 1; }
@@ -44,9 +63,12 @@ chmod 755 "$work"
 mkdir -p "$work/data" "$work/sock"
 chown -R postgres:postgres "$work"
 started_pg=0
+st_pids=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  # schemathesis's servers, if a run was interrupted: by their pids.
+  for p in $st_pids; do kill -9 "$p" 2>/dev/null || true; done
   if [ "$started_pg" = 1 ]; then as_pg "$PG/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
   # Anything still running from the data directory (should be nothing): by its postmaster pid.
   if [ -f "$work/data/postmaster.pid" ]; then kill -9 "$(head -n 1 "$work/data/postmaster.pid")" 2>/dev/null || true; fi
@@ -75,9 +97,11 @@ if ! as_pg "$PG/pg_ctl" -D "$work/data" -l "$work/postgres.log" -w -t 30 \
 fi
 started_pg=1
 psql_admin() { as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$work/sock" -p "$port" -U postgres "$@"; }
-psql_admin -d postgres -c "create role todo login createdb password '$app_pw'" -c "create database todo owner todo" >/dev/null
+psql_admin -d postgres -c "create role todo login createdb createrole password '$app_pw'" -c "create database todo owner todo" >/dev/null
 export DATABASE_URL="postgres://todo:$app_pw@127.0.0.1:$port/todo"
 export ADMIN_DATABASE_URL="postgres://todo:$app_pw@127.0.0.1:$port/postgres"
+# The faults suite stalls the cluster with SIGSTOP (and resumes it): its postmaster's pid file.
+export PG_PIDFILE="$work/data/postmaster.pid"
 say "throwaway cluster on 127.0.0.1:$port ($work)"
 
 # ---- build --------------------------------------------------------------------------------------
@@ -118,7 +142,77 @@ else
   bad "the integration suite did not run"
 fi
 
-# ---- 3. benchmark -------------------------------------------------------------------------------
+# ---- 3. schemathesis ---------------------------------------------------------------------------
+schemathesis_tool() {
+  local dir="$CACHE/schemathesis-$SCHEMATHESIS_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    # a venv cannot be moved after creation, so a marker file says the install finished
+    command -v python3 >/dev/null || { echo "backend-integration: python3 is needed for schemathesis" >&2; return 1; }
+    local log="$CACHE/schemathesis-$SCHEMATHESIS_VERSION.log"
+    rm -rf "$dir" && mkdir -p "$CACHE"
+    { python3 -m venv "$dir" && nice -n 10 "$dir/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"; } >"$log" 2>&1 \
+      || { cat "$log" >&2; echo "backend-integration: pip install schemathesis==$SCHEMATHESIS_VERSION failed (python3 -m venv needs python3-venv)" >&2; return 1; }
+    rm -f "$log"
+    touch "$dir/.complete"
+  fi
+  echo "$dir/bin/schemathesis"
+}
+
+# One server (PGlite when DATABASE_URL is empty), two runs: authenticated (a fresh account's token; log-out
+# is left out there, as it would end that session for the rest of the run) and anonymous (every route).
+st_total_generated=0; st_total_passed=0; st_total_failures=0
+st_server() { # st_server LABEL DATABASE_URL
+  local label=$1 url=$2 sport pid tok
+  sport=$((port + 100)); while ! port_free "$sport"; do sport=$((sport + 1)); done
+  env DATABASE_URL="$url" PORT=$sport HOST=127.0.0.1 LOG_LEVEL=warn JWT_SECRET="$(head -c 32 /dev/urandom | base64)" \
+    LOGIN_RATE_LIMIT_PER_MINUTE=100000 LOGIN_ACCOUNT_RATE_LIMIT_PER_MINUTE=100000 WRITE_RATE_LIMIT_PER_MINUTE=1000000 \
+    node backend/dist/server.js >"$work/st-server-$label.log" 2>&1 &
+  pid=$!
+  st_pids="$st_pids $pid"
+  # Ready, then a fresh account's token (node: curl may not be installed).
+  tok=$(node -e '
+    const base = process.argv[1];
+    (async () => {
+      for (let i = 0; i < 240; i++) { if ((await fetch(base + "/readyz").catch(() => ({ status: 0 }))).status === 200) break; await new Promise((r) => setTimeout(r, 250)); }
+      const r = await fetch(base + "/api/auth/signup", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "schemathesis@example.test", password: "schemathesis passphrase" }) });
+      process.stdout.write((await r.json()).token ?? "");
+    })().catch(() => {});' "http://127.0.0.1:$sport") || tok=""
+  if [ -z "$tok" ]; then bad "schemathesis ($label): the server did not start"; tail -n 20 "$work/st-server-$label.log"; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return; fi
+  st_run "$label, authenticated" "$sport" -H "Authorization: Bearer $tok" --exclude-path /api/auth/logout
+  st_run "$label, anonymous" "$sport"
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  st_pids=${st_pids/ $pid/}
+}
+st_run() { # st_run LABEL PORT [schemathesis arguments]
+  local label=$1 sport=$2 out rc=0 generated passed failures
+  shift 2
+  out="$work/st-${label//[^a-z]/-}.txt"
+  # --generation-codec utf-8: JSON text is UTF-8 (RFC 8259); strings it cannot carry are not generated
+  # (the server's refusal of unpaired surrogates is tested in the unit suite).
+  (cd "$work" && "$st" --config-file "$repo/backend/test/schemathesis.toml" run "http://127.0.0.1:$sport/api/openapi.json" \
+    --checks all --generation-codec utf-8 --no-color "$@" </dev/null >"$out" 2>&1) || rc=$?
+  generated=$(grep -Eo '[0-9]+ generated' "$out" | tail -n 1 | cut -d' ' -f1 || true); generated=${generated:-0}
+  passed=$(grep -Eo '[0-9]+ passed' "$out" | tail -n 1 | cut -d' ' -f1 || true); passed=${passed:-0}
+  failures=$(grep -Eo '[0-9]+ unique failures?' "$out" | tail -n 1 | cut -d' ' -f1 || true); failures=${failures:-0}
+  st_total_generated=$((st_total_generated + generated)); st_total_passed=$((st_total_passed + passed)); st_total_failures=$((st_total_failures + failures))
+  if [ "$rc" = 0 ] && [ "$failures" = 0 ] && [ "$generated" -gt 0 ]; then
+    ok "schemathesis ($label): $generated test cases, $passed passed, 0 failures, every check"
+  else
+    bad "schemathesis ($label): exit $rc, $generated test cases, $failures failure(s)"; sed -n '/FAILURES/,$p' "$out" | head -n 80
+  fi
+}
+if [ "${SCHEMATHESIS:-1}" != 0 ]; then
+  if st=$(schemathesis_tool); then
+    say "schemathesis $("$st" --version | awk '{print $NF}')"
+    st_server pglite ""
+    st_server postgres "$DATABASE_URL"
+    say "schemathesis totals: $st_total_generated test cases, $st_total_passed passed, $st_total_failures failures (4 runs)"
+  else
+    bad "schemathesis could not be installed"
+  fi
+fi
+
+# ---- 4. benchmark -------------------------------------------------------------------------------
 if [ "${BENCH:-1}" != 0 ]; then
   if node backend/scripts/bench.mjs </dev/null; then ok "benchmark ran (figures above)"; else bad "benchmark failed"; fi
 fi

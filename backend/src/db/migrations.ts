@@ -76,6 +76,59 @@ export const MIGRATIONS: readonly Migration[] = [
         for each row execute function tasks_bump_version();
     `,
   },
+  {
+    version: 3,
+    name: 'task versions, monotonic updated_at, per-user task counts, idempotency keys',
+    // Triggers again, so that every writer is covered (the previous release during a rolling update too):
+    // - tasks_touch (before update): version + 1 (If-Match, src/routes/tasks.ts) and an updated_at that
+    //   never goes backwards, even when two transactions that started in the other order update a task;
+    // - tasks_bump_version (after insert/update/delete) now also keeps users.task_count, which the
+    //   create statement compares with the quota while it holds the user's row lock.
+    // idempotency_keys: POST /api/tasks with an Idempotency-Key (src/db/store.ts), kept 24 hours.
+    sql: `
+      alter table tasks add column version integer not null default 1;
+      alter table users add column task_count integer not null default 0;
+      update users u set task_count = (select count(*) from tasks t where t.user_id = u.id);
+
+      create function tasks_touch() returns trigger language plpgsql as $$
+      begin
+        new.version := old.version + 1;
+        new.updated_at := greatest(new.updated_at, clock_timestamp(), old.updated_at + interval '1 millisecond');
+        return new;
+      end
+      $$;
+      create trigger tasks_touch before update on tasks
+        for each row execute function tasks_touch();
+
+      create or replace function tasks_bump_version() returns trigger language plpgsql as $$
+      begin
+        if tg_op = 'UPDATE' and new.user_id is not distinct from old.user_id then
+          update users set tasks_version = tasks_version + 1 where id = old.user_id;
+          return null;
+        end if;
+        if tg_op <> 'INSERT' then
+          update users set tasks_version = tasks_version + 1, task_count = task_count - 1 where id = old.user_id;
+        end if;
+        if tg_op <> 'DELETE' then
+          update users set tasks_version = tasks_version + 1, task_count = task_count + 1 where id = new.user_id;
+        end if;
+        return null;
+      end
+      $$;
+
+      create table idempotency_keys (
+        user_id uuid not null references users (id) on delete cascade,
+        key text not null,
+        -- sha256 of the request body as the server parsed it (canonical JSON)
+        request_hash text not null,
+        -- set in the transaction that claimed the key; a deleted task takes its key with it
+        task_id uuid references tasks (id) on delete cascade,
+        created_at timestamptz not null default now(),
+        primary key (user_id, key)
+      );
+      create index idempotency_keys_created_idx on idempotency_keys (created_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

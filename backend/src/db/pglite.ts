@@ -94,7 +94,8 @@ export async function createPglite(opts: PgliteOptions = {}, loaded?: PgliteModu
 
   const query = async <R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
     const res = await db.query<R>(sql, params as unknown[] | undefined);
-    return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    // As pg's rowCount: the rows a SELECT (or RETURNING) gave, else the rows a write touched.
+    return { rows: res.rows, rowCount: res.rows.length || (res.affectedRows ?? 0) };
   };
   const conn: Connection = {
     query,
@@ -112,6 +113,19 @@ export async function createPglite(opts: PgliteOptions = {}, loaded?: PgliteModu
     },
     // PGlite has exactly one connection; it serialises queries itself.
     withConnection: (fn) => fn(conn),
+    // PGlite's own transaction holds its one connection for `fn` alone (other queries wait).
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({
+          async query<R>(sql: string, params?: readonly unknown[]) {
+            const res = await tx.query<R>(sql, params as unknown[] | undefined);
+            return { rows: res.rows, rowCount: res.rows.length || (res.affectedRows ?? 0) };
+          },
+          async exec(sql: string) {
+            await tx.exec(sql);
+          },
+        }),
+      ),
     async close() {
       if (closed) return;
       closed = true;

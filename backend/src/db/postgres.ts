@@ -1,15 +1,30 @@
+/**
+ * A `pg` pool as the `Database` the API uses. Every wait on the database is bounded, so that a stalled
+ * or partitioned server (one that accepts bytes but never answers) gives a quick 503 rather than a
+ * hang: the wait for a pooled connection or a new one (`acquireTimeoutMs`), each statement on the
+ * client side (`queryTimeoutMs`; the connection is then dropped) and on the server side
+ * (`statementTimeoutMs`, PostgreSQL cancels it cleanly), TCP keepalive on idle connections, and
+ * `close()` itself (`closeTimeoutMs`: a stalled server never acknowledges a goodbye).
+ */
 import { createHash } from 'node:crypto';
+import { BACKEND_ENV } from '@todo/contract';
 import pg from 'pg';
 import { type Connection, type Database, type QueryOptions, type QueryResult, withTimeout } from './types';
 
 export interface PostgresOptions {
   connectionString: string;
   max: number;
+  /** The bounds; each defaults to its variable's default in the contract (BACKEND_ENV). */
+  acquireTimeoutMs?: number;
+  queryTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  keepAliveSeconds?: number;
+  /** How long close() waits for the connections to say goodbye before it gives up on them. */
+  closeTimeoutMs?: number;
   /** Called for errors of idle pooled connections (e.g. the server restarted); they must not crash the process. */
   onError?: (err: Error) => void;
 }
 
-/** A `pg` pool. Connections are opened lazily: constructing it never fails on an unreachable server. */
 /** One pg client (pooled or not) as the `Connection` the migrator and the stores use. */
 export function connectionOf(client: pg.ClientBase): Connection {
   return {
@@ -23,14 +38,18 @@ export function connectionOf(client: pg.ClientBase): Connection {
   };
 }
 
+/** A pool whose connections are opened lazily: constructing it never fails on an unreachable server. */
 export function createPostgres(opts: PostgresOptions): Database {
+  const byDefault = (spec: { default: string }) => Number(spec.default);
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.max,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: opts.acquireTimeoutMs ?? byDefault(BACKEND_ENV.dbAcquireTimeoutMs),
     idleTimeoutMillis: 30_000,
-    // A runaway query cannot hold a connection (or a drain) for long.
-    statement_timeout: 15_000,
+    query_timeout: opts.queryTimeoutMs ?? byDefault(BACKEND_ENV.dbQueryTimeoutMs),
+    statement_timeout: opts.statementTimeoutMs ?? byDefault(BACKEND_ENV.dbStatementTimeoutMs),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: (opts.keepAliveSeconds ?? byDefault(BACKEND_ENV.dbKeepAliveSeconds)) * 1000,
     application_name: 'todo-backend',
     // Prepared statements (QueryOptions.prepare) are planned once, not at every call: their
     // parameters (user id, page size, filters) do not change what the best plan is.
@@ -49,11 +68,25 @@ export function createPostgres(opts: PostgresOptions): Database {
     return name;
   };
 
-  const query = async <R>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<R>> => {
+  const query = async <R>(sql: string, params?: readonly unknown[], qopts?: QueryOptions): Promise<QueryResult<R>> => {
     const values = params as unknown[] | undefined;
-    const res = opts?.prepare ? await pool.query({ name: nameOf(sql), text: sql, values }) : await pool.query(sql, values);
+    const res = qopts?.prepare ? await pool.query({ name: nameOf(sql), text: sql, values }) : await pool.query(sql, values);
     return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
   };
+
+  async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (err) {
+      broken = err as Error;
+      throw err;
+    } finally {
+      // A connection that failed mid-way may hold session state (a lock, an open transaction): drop it.
+      client.release(broken);
+    }
+  }
 
   return {
     kind: 'postgres',
@@ -61,22 +94,22 @@ export function createPostgres(opts: PostgresOptions): Database {
     async ping(timeoutMs) {
       await withTimeout(query('select 1'), timeoutMs, `the database did not answer within ${timeoutMs} ms`);
     },
-    async withConnection(fn) {
-      const client = await pool.connect();
-      const conn = connectionOf(client);
-      let broken: Error | undefined;
-      try {
-        return await fn(conn);
-      } catch (err) {
-        broken = err as Error;
-        throw err;
-      } finally {
-        // A connection that failed mid-way may hold session state (a lock, an open transaction): drop it.
-        client.release(broken);
-      }
-    },
+    withConnection: (fn) => withClient((client) => fn(connectionOf(client))),
+    transaction: (fn) =>
+      withClient(async (client) => {
+        await client.query('begin');
+        try {
+          const result = await fn(connectionOf(client));
+          await client.query('commit');
+          return result;
+        } catch (err) {
+          await client.query('rollback').catch(() => {});
+          throw err;
+        }
+      }),
     async close() {
-      await pool.end();
+      const ms = opts.closeTimeoutMs ?? 2000;
+      await withTimeout(pool.end(), ms, `the database connections did not close within ${ms} ms`);
     },
   };
 }

@@ -31,6 +31,8 @@ export interface Database extends Queryable {
   ping(timeoutMs: number): Promise<void>;
   /** Runs `fn` on one connection held for its duration. */
   withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
+  /** Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,7 @@
  * in the next one. So a write or a log-out committed before a request was sent is always seen, on
  * every replica, exactly as with one statement per request, for a fraction of the round trips.
  */
-import { SESSION_INVALID } from './store';
+import { SESSION_INVALID } from './sql';
 import type { Queryable } from './types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -135,3 +135,49 @@ describe('the API on PostgreSQL', () => {
     }
   });
 });
+
+describe('concurrency, idempotency and limits on PostgreSQL (many connections at once)', () => {
+  it('If-Match: of two clients changing version 1 at the same moment, exactly one wins and the other gets 412', async () => {
+    const { token } = await signup(backend);
+    for (let round = 0; round < 5; round++) {
+      const t = (await call(backend, 'POST', API_ROUTES.tasks, { token, body: { title: `race ${round}` } })).body as Task;
+      const [a, b] = await Promise.all(
+        ['one', 'two'].map((tag) => call(backend, 'PATCH', API_ROUTES.task(t.id), { token, body: { tags: [tag] }, headers: { 'if-match': '"1"' } })),
+      );
+      expect([a!.status, b!.status].sort()).toEqual([200, 412]);
+      const winner = (a!.status === 200 ? a : b)!.body as Task;
+      const now = (await call(backend, 'GET', API_ROUTES.task(t.id), { token })).body as Task;
+      expect(now.tags).toEqual(winner.tags);
+      expect(now.version).toBe(2);
+      expect(Date.parse(now.updatedAt)).toBeGreaterThanOrEqual(Date.parse(t.updatedAt));
+    }
+  });
+
+  it('Idempotency-Key: ten simultaneous retries make one task; another body with the key is 422', async () => {
+    const { token } = await signup(backend);
+    const key = `it-${Date.now()}`;
+    const replies = await Promise.all(Array.from({ length: 10 }, () => call(backend, 'POST', API_ROUTES.tasks, { token, body: { title: 'exactly once' }, headers: { 'idempotency-key': key } })));
+    expect(replies.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
+    expect((await call(backend, 'GET', `${API_ROUTES.tasks}?q=exactly`, { token })).body.total).toBe(1);
+    expect((await call(backend, 'POST', API_ROUTES.tasks, { token, body: { title: 'something else' }, headers: { 'idempotency-key': key } })).status).toBe(422);
+  });
+
+  it('the task quota holds under a burst of simultaneous creates, and the write rate limit answers 429 with Retry-After', async () => {
+    const db2 = createPostgres({ connectionString: DATABASE_URL, max: 10 });
+    const limited = testBackend(db2, { schemaChecked: false, taskQuota: 5, writeRateLimitPerMinute: 12 });
+    try {
+      const { token } = await signup(limited);
+      const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => call(limited, 'POST', API_ROUTES.tasks, { token, body: { title: `burst ${i}` } })));
+      expect(burst.filter((r) => r.status === 201)).toHaveLength(5);
+      expect(burst.filter((r) => r.status === 403)).toHaveLength(7);
+      const next = await call(limited, 'POST', API_ROUTES.tasks, { token, body: { title: 'one more' } });
+      expect(next.status).toBe(429);
+      expect(Number(next.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await call(limited, 'GET', API_ROUTES.tasks, { token })).body.total).toBe(5);
+    } finally {
+      await limited.app.close();
+      await db2.close();
+    }
+  });
+});

@@ -68,7 +68,7 @@ describe('migrations on PostgreSQL', () => {
   it('fails with exit code 1 and a clear message without DATABASE_URL or with a wrong password', async () => {
     const none = await runNode(migrateJs, {});
     expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/^migrate: DATABASE_URL is required/);
+    expect(none.stderr).toMatch(/^migrate: invalid configuration:\n {2}- DATABASE_URL is required but not set/);
     const db = await freshDatabase();
     try {
       const url = new URL(db.url);
@@ -101,5 +101,99 @@ describe('the built server', () => {
     const r = await runNode(serverJs, { DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^backend: invalid configuration:\n {2}- JWT_SECRET or JWT_SECRET_FILE must be set/);
+  });
+});
+
+describe('migrations that cannot wedge a rollout', () => {
+  it('waits for the migration lock at most MIGRATION_LOCK_TIMEOUT_SECONDS, logging the holder, then exits 1 naming it', async () => {
+    const db = await freshDatabase();
+    const holder = new pg.Client({ connectionString: db.url, application_name: 'stuck-migration' });
+    await holder.connect();
+    try {
+      await holder.query('select pg_advisory_lock($1)', [0x746f646f]);
+      const t0 = Date.now();
+      const r = await runNode(migrateJs, { DATABASE_URL: db.url, MIGRATION_LOCK_TIMEOUT_SECONDS: '3' });
+      const took = Date.now() - t0;
+      expect(r.code).toBe(1);
+      expect(took).toBeGreaterThanOrEqual(2900);
+      expect(took).toBeLessThan(8000);
+      expect(r.stderr).toMatch(/^migrate: failed: waited 3 s for the migration lock, held by PostgreSQL backend \d+ \(application "stuck-migration"/);
+      expect(r.stdout).toMatch(/"msg":"migrations: waiting for the migration lock"/);
+      expect(r.stdout).toContain('stuck-migration');
+      console.log(`lock: exit ${r.code} after ${took} ms: ${r.stderr.trim()}`);
+    } finally {
+      await holder.end();
+      await db.drop();
+    }
+  });
+
+  it('retries "too many connections" (53300) with backoff instead of failing at once', async () => {
+    const db = await freshDatabase();
+    const role = `it_budget_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: process.env.ADMIN_DATABASE_URL ?? db.url });
+    await admin.connect();
+    const url = new URL(db.url);
+    await admin.query(`create role ${role} login password 'budget-pw' connection limit 1`);
+    await admin.query(`grant all on database ${url.pathname.slice(1)} to ${role}`);
+    await withClient(db.url, (c) => c.query(`grant usage, create on schema public to ${role}`));
+    url.username = role;
+    url.password = 'budget-pw';
+    const hog = new pg.Client({ connectionString: url.toString() });
+    await hog.connect(); // the role's only connection slot
+    try {
+      const run = runNode(migrateJs, { DATABASE_URL: url.toString(), MIGRATION_CONNECT_DEADLINE_SECONDS: '20' });
+      await new Promise((r) => setTimeout(r, 2500));
+      await hog.end(); // a slot frees up
+      const r = await run;
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const retries = r.stdout.match(/the database has no connection slot free; retrying/g) ?? [];
+      expect(retries.length).toBeGreaterThanOrEqual(2);
+      expect(r.stdout).toMatch(/"msg":"migrations: 3 applied"/);
+      console.log(`53300: ${retries.length} retries, then migrated`);
+    } finally {
+      await hog.end().catch(() => {});
+      await db.drop();
+      await admin.query(`drop role if exists ${role}`);
+      await admin.end();
+    }
+  });
+
+  it('supports separate roles: the migration owns the schema, the application role only reads and writes rows', async () => {
+    const db = await freshDatabase();
+    const app = `it_app_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: process.env.ADMIN_DATABASE_URL ?? db.url });
+    await admin.connect();
+    await admin.query(`create role ${app} login password 'app-pw'`);
+    const dbName = new URL(db.url).pathname.slice(1);
+    await admin.query(`grant connect on database ${dbName} to ${app}`);
+    // PostgreSQL < 15 lets every role create in the public schema: take that away, as 15 does.
+    const owner = new pg.Client({ connectionString: db.url });
+    await owner.connect();
+    await owner.query('revoke create on schema public from public');
+    await owner.end();
+    try {
+      const m = await runNode(migrateJs, { DATABASE_URL: db.url, MIGRATION_APP_ROLE: app });
+      expect({ code: m.code, stderr: m.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(m.stdout).toContain('granted the application role DML on the tables');
+      const appUrl = new URL(db.url);
+      appUrl.username = app;
+      appUrl.password = 'app-pw';
+      await withClient(appUrl.toString(), async (c) => {
+        // Rows: yes (the triggers run too).
+        const u = await c.query(`insert into users (email, password_hash) values ('roles@example.test', 'x') returning id`);
+        await c.query(`insert into tasks (user_id, title) values ($1, 'by the app role')`, [u.rows[0].id]);
+        expect((await c.query('select task_count from users where id = $1', [u.rows[0].id])).rows[0].task_count).toBe(1);
+        expect((await c.query('select max(version) as v from schema_migrations')).rows[0].v).toBe(LATEST_VERSION);
+        // Schema and migration record: no.
+        await expect(c.query('create table sneaky (id int)')).rejects.toThrow(/permission denied/);
+        await expect(c.query('alter table tasks add column sneaky int')).rejects.toThrow(/must be owner/);
+        await expect(c.query('delete from schema_migrations')).rejects.toThrow(/permission denied/);
+        await expect(c.query('drop table tasks')).rejects.toThrow(/must be owner/);
+      });
+    } finally {
+      await db.drop();
+      await admin.query(`drop role if exists ${app}`);
+      await admin.end();
+    }
   });
 });

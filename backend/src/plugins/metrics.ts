@@ -2,15 +2,14 @@
  * Prometheus metrics at BACKEND.metricsPath: request count, server errors and duration, labelled by
  * method, route template (`/api/tasks/:id`, never the raw URL, so the label set stays bounded) and
  * status code; plus prom-client's default process metrics (CPU, memory, event loop lag, GC, handles).
+ * The same onResponse hook writes the request log line (server-kit `requestLog`).
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BACKEND } from '@todo/contract';
+import { requestLog } from '@todo/server-kit';
+import fp from 'fastify-plugin';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
-export interface Metrics {
-  registry: Registry;
-  observe(method: string, route: string, statusCode: number, seconds: number): void;
-}
-
-export function createMetrics(): Metrics {
+export function createMetrics() {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'backend' });
   collectDefaultMetrics({ register: registry });
@@ -31,7 +30,7 @@ export function createMetrics(): Metrics {
   });
   return {
     registry,
-    observe(method, route, statusCode, seconds) {
+    observe(method: string, route: string, statusCode: number, seconds: number) {
       const labels = { method, route, status_code: String(statusCode) };
       requests.inc(labels);
       duration.observe(labels, seconds);
@@ -39,3 +38,15 @@ export function createMetrics(): Metrics {
     },
   };
 }
+
+export const metrics = fp(
+  async (app) => {
+    const m = createMetrics();
+    await app.register(requestLog, { quietRoutes: [BACKEND.livenessPath, BACKEND.readinessPath, BACKEND.metricsPath], observe: m.observe });
+    app.get(BACKEND.metricsPath, { schema: { summary: 'Prometheus metrics', tags: ['operations'], produces: ['text/plain'] } }, async (_request, reply) => {
+      reply.header('content-type', m.registry.contentType);
+      return m.registry.metrics();
+    });
+  },
+  { name: 'metrics' },
+);

@@ -1,0 +1,31 @@
+/**
+ * SQL fragments shared by the stores (src/db/account-store.ts, src/db/task-store.ts) and the list
+ * cache's version check (src/db/version-batch.ts).
+ */
+
+/** Keep the statement prepared on each connection (its text comes from a small fixed set). */
+export const PREPARED = { prepare: true } as const;
+
+/** Sent when the session check inside a statement failed (no such user, or the token was revoked). */
+export const SESSION_INVALID = Symbol('session invalid');
+
+/** A timestamp as JavaScript's toISOString() writes it (UTC, milliseconds, Z). */
+const isoSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** One task as JSON (contract `Task`), built by PostgreSQL. */
+export const TASK_JSON = `json_build_object(
+  'id', id, 'title', title, 'description', description, 'priority', priority, 'tags', tags,
+  'dueDate', to_char(due_date, 'YYYY-MM-DD'), 'completed', completed, 'completedAt', ${isoSql('completed_at')},
+  'createdAt', ${isoSql('created_at')}, 'updatedAt', ${isoSql('updated_at')}, 'version', version)`;
+
+/** True when user $1 exists and token `jtiParam` is not revoked: the session check, inside a statement. */
+export const SESSION_OK = (jtiParam: string) =>
+  `exists (select 1 from users u where u.id = $1 and not exists (select 1 from revoked_tokens r where r.jti = ${jtiParam}))`;
+
+/**
+ * The user's `tasks_version` as text when user $1 exists and token `jtiParam` is not revoked, else
+ * null: the session check and the list cache's version in one expression (one snapshot with the
+ * rest of the statement).
+ */
+export const SESSION_VERSION = (jtiParam: string) =>
+  `(select u.tasks_version::text from users u where u.id = $1 and not exists (select 1 from revoked_tokens r where r.jti = ${jtiParam}))`;

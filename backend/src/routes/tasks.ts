@@ -1,0 +1,193 @@
+/**
+ * The task routes. Lists come from the list cache (src/plugins/list-cache.ts). Writes count against
+ * the user's write rate limit (429 with Retry-After). Concurrency: a task's ETag is `"<version>"`;
+ * PATCH and DELETE with If-Match apply only to that version (412 otherwise), so two clients editing
+ * one task cannot silently overwrite each other. POST with an Idempotency-Key creates the task once
+ * (src/db/idempotency.ts). Creates beyond TASK_QUOTA_PER_USER are refused with 403.
+ */
+import { API_ROUTES, LIMITS, type TaskCreate, type TaskQuery, type TaskUpdate } from '@todo/contract';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { CreateOutcome, TaskJson } from '../db/task-store';
+import { HttpError, sessionInvalid } from '../errors';
+import { etagMatches } from '../plugins/list-cache';
+import {
+  errors,
+  IdempotencyHeaderSchema,
+  IfMatchHeaderSchema,
+  TaskCreateSchema,
+  TaskPageSchema,
+  TaskParamsSchema,
+  TaskQuerySchema,
+  TaskSchema,
+  TaskUpdateSchema,
+} from '../schemas';
+
+const bearer = [{ bearer: [] }];
+const etag = (version: number) => `"${version}"`;
+const ETAG = { etag: { description: 'The task\'s version as an entity tag, `"<version>"`: send it back in If-Match' } };
+const RETRY = { 'retry-after': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } };
+
+/**
+ * If-Match as the versions it names: undefined when absent or `*` (the task must only exist), else the
+ * versions of its strong entity tags (weak tags never match, RFC 9110 §13.1.1).
+ */
+export function ifMatchVersions(header: string | undefined): number[] | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const versions: number[] = [];
+  for (const part of header.split(',')) {
+    const m = /^\s*"(\d{1,9})"\s*$/.exec(part);
+    if (m) versions.push(Number(m[1]));
+  }
+  return versions;
+}
+
+const notFound = () => new HttpError(404, 'There is no such task.');
+const changed = () => new HttpError(412, 'The task was changed since you read it. Load it again and repeat your change on the current version.');
+const json = (reply: FastifyReply, status: number, text: string) => reply.code(status).type('application/json; charset=utf-8').send(text);
+const sendTask = (reply: FastifyReply, status: number, task: TaskJson) => json(reply.header('etag', etag(task.version)), status, task.json);
+
+export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { quota }) => {
+  const taskPath = `${API_ROUTES.tasks}/:id`;
+
+  app.get<{ Querystring: TaskQuery }>(
+    API_ROUTES.tasks,
+    {
+      config: { auth: 'inline' },
+      schema: {
+        summary: 'List, search, filter, sort and page your tasks',
+        tags: ['tasks'],
+        security: bearer,
+        querystring: TaskQuerySchema,
+        response: { 200: TaskPageSchema, 304: { type: 'null', description: 'Not modified: If-None-Match names the current ETag' }, ...errors(400, 401, 503) },
+        responseHeaders: { 200: { etag: { description: 'The page\'s entity tag (If-None-Match)' } }, 503: RETRY },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const sort = q.sort ?? 'createdAt';
+      return app.taskPages.send(request, reply, {
+        q: q.q,
+        status: q.status ?? 'all',
+        priority: q.priority,
+        tag: q.tag,
+        dueFrom: q.dueFrom,
+        dueTo: q.dueTo,
+        sort,
+        order: q.order ?? (sort === 'createdAt' ? 'desc' : 'asc'),
+        page: q.page ?? 1,
+        pageSize: q.pageSize ?? LIMITS.pageSizeDefault,
+      });
+    },
+  );
+
+  app.post<{ Body: TaskCreate; Headers: { 'idempotency-key'?: string } }>(
+    API_ROUTES.tasks,
+    {
+      config: { auth: 'inline' },
+      schema: {
+        summary: 'Create a task (at most once per Idempotency-Key)',
+        tags: ['tasks'],
+        security: bearer,
+        headers: IdempotencyHeaderSchema,
+        body: TaskCreateSchema,
+        response: { 201: TaskSchema, ...errors(400, 401, 403, 413, 415, 422, 429, 503) },
+        responseHeaders: { 201: { ...ETAG, location: { description: 'The new task\'s URL' } }, 429: RETRY, 503: RETRY },
+      },
+    },
+    async (request, reply) => {
+      const { sub, jti } = request.claims!;
+      await app.limits.write(request);
+      const key = request.headers['idempotency-key'];
+      const outcome: CreateOutcome = key ? await app.tasks.createIdempotent(sub, jti, key, request.body, quota) : await app.tasks.create(sub, jti, request.body, quota);
+      switch (outcome.kind) {
+        case 'session':
+          throw sessionInvalid();
+        case 'quota':
+          throw new HttpError(403, `You have ${quota} tasks, the most an account may have. Delete some before adding more.`);
+        case 'key-reused':
+          throw new HttpError(422, 'This Idempotency-Key was already used for a different task. Use a new key for a new task.');
+        case 'replayed':
+          reply.header('idempotent-replayed', 'true');
+          return locate(reply, outcome.task.json) && sendTask(reply, outcome.status, outcome.task);
+        case 'created':
+          return locate(reply, outcome.task.json) && sendTask(reply, 201, outcome.task);
+      }
+    },
+  );
+
+  /** Location of the task in `taskJson` (its id leads the object). */
+  function locate(reply: FastifyReply, taskJson: string) {
+    const id = /^\{"id" ?: ?"([0-9a-f-]{36})"/.exec(taskJson)?.[1];
+    if (id) reply.header('location', API_ROUTES.task(id));
+    return true;
+  }
+
+  app.get<{ Params: { id: string } }>(
+    taskPath,
+    {
+      config: { auth: 'session' },
+      schema: {
+        summary: 'One task',
+        tags: ['tasks'],
+        security: bearer,
+        params: TaskParamsSchema,
+        response: { 200: TaskSchema, 304: { type: 'null', description: 'Not modified: If-None-Match names the current ETag' }, ...errors(400, 401, 404, 503) },
+        responseHeaders: { 200: ETAG, 503: RETRY },
+      },
+    },
+    async (request, reply) => {
+      const task = await app.tasks.get(request.user.id, request.params.id);
+      if (!task) throw notFound();
+      const inm = request.headers['if-none-match'];
+      if (inm && etagMatches(inm, etag(task.version))) return reply.code(304).header('etag', etag(task.version)).send();
+      return sendTask(reply, 200, task);
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: TaskUpdate; Headers: { 'if-match'?: string } }>(
+    taskPath,
+    {
+      config: { auth: 'session' },
+      schema: {
+        summary: 'Change a task (any subset of its fields; `completed: true` marks it done); If-Match makes it conditional',
+        tags: ['tasks'],
+        security: bearer,
+        params: TaskParamsSchema,
+        headers: IfMatchHeaderSchema,
+        body: TaskUpdateSchema,
+        response: { 200: TaskSchema, ...errors(400, 401, 404, 412, 413, 415, 429, 503) },
+        responseHeaders: { 200: ETAG, 429: RETRY, 503: RETRY },
+      },
+    },
+    async (request, reply) => {
+      await app.limits.write(request);
+      const result = await app.tasks.update(request.user.id, request.params.id, request.body, ifMatchVersions(request.headers['if-match']));
+      if (result === 'not-found') throw notFound();
+      if (result === 'precondition-failed') throw changed();
+      return sendTask(reply, 200, result);
+    },
+  );
+
+  app.delete<{ Params: { id: string }; Headers: { 'if-match'?: string } }>(
+    taskPath,
+    {
+      config: { auth: 'session' },
+      schema: {
+        summary: 'Delete a task; If-Match makes it conditional',
+        tags: ['tasks'],
+        security: bearer,
+        params: TaskParamsSchema,
+        headers: IfMatchHeaderSchema,
+        response: { 204: { type: 'null' }, ...errors(400, 401, 404, 412, 429, 503) },
+        responseHeaders: { 429: RETRY, 503: RETRY },
+      },
+    },
+    async (request, reply) => {
+      await app.limits.write(request);
+      const result = await app.tasks.delete(request.user.id, request.params.id, ifMatchVersions(request.headers['if-match']));
+      if (result === 'not-found') throw notFound();
+      if (result === 'precondition-failed') throw changed();
+      return reply.code(204).send();
+    },
+  );
+};
