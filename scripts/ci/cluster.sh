@@ -7,20 +7,27 @@
 #   4. test/cluster/up.sh -> test/cluster/check.sh -> test/cluster/down.sh
 #      (down runs on any exit);
 #   5. optional node (TODO_CLUSTER_NODE=1): controller-manager, scheduler, containerd, kubelet,
-#      kube-proxy, CoreDNS in a network namespace of its own; see test/cluster/node.sh; then
-#      the application deployed with the ops tool (test/cluster/app.sh), then with plain kubectl
-#      (test/cluster/kubectl-path.sh: apply on an empty cluster, re-apply unchanged, delete keeps
-#      the data); then step 3
-#      (test/cluster/e2e.sh; TODO_CLUSTER_E2E=0 skips it): the `e2e` environment behind
-#      Traefik, HPAs fed by metrics-server, drain vs PDB, rolling update and rollback under load;
-#      then test/cluster/helm.sh: the dev chart (npm run helm-chart) installed, tested, upgraded,
-#      rolled back and uninstalled by Helm (built by scripts/ci/helm.sh).
+#      kube-proxy, CoreDNS, kube-network-policies in a network namespace of its own; see
+#      test/cluster/node.sh; then the node-mode suites, each adding its count to the summary:
+#        app           the application deployed with the ops tool (test/cluster/app.sh);
+#        kubectl-path  the application with plain kubectl: apply on an empty cluster, re-apply
+#                      unchanged, delete keeps the data (test/cluster/kubectl-path.sh);
+#        platform      NetworkPolicy enforcement, Gateway API on Traefik, cert-manager and Pebble,
+#                      proved with throwaway manifests (test/cluster/platform.sh);
+#        e2e           step 3 (test/cluster/e2e.sh): the `e2e` environment behind Traefik, HPAs fed
+#                      by metrics-server, drain vs PDB, rolling update and rollback under load;
+#        helm          the dev chart (npm run helm-chart) installed, tested, upgraded, rolled back
+#                      and uninstalled by Helm (test/cluster/helm.sh; Helm from scripts/ci/helm.sh).
+#      The add-ons only platform and e2e need (Traefik, metrics-server, cert-manager, Pebble) are
+#      built in the background while the control plane, the node and the first suites run.
 # Prints the time of each phase and closes with `cluster: N passed, M failed`.
 # Usage: bash scripts/ci/cluster.sh
-# Env: TODO_CACHE (cache root, default ~/.cache/todo-cdk8s), TODO_CLUSTER_NODE=1 (steps 2 and 3),
-#      TODO_CLUSTER_E2E=0 (node mode without step 3), CLUSTER_E2E_TIMEOUT (s, default 900),
+# Env: TODO_CACHE (cache root, default ~/.cache/todo-cdk8s), TODO_CLUSTER_NODE=1 (the node and
+#      its suites), TODO_CLUSTER_SUITES (node-mode suites, default "app kubectl-path platform e2e helm"),
+#      TODO_CLUSTER_E2E=0 (the same without e2e), CLUSTER_NETPOL=0 (no NetworkPolicy engine),
 #      CLUSTER_BUILD_TIMEOUT (s, default 2400), CLUSTER_READY_TIMEOUT (s, default 180),
 #      CLUSTER_CHECK_TIMEOUT (s, default 600), CLUSTER_APP_TIMEOUT (s, default 900),
+#      CLUSTER_PLATFORM_TIMEOUT_TOTAL (s, default 900), CLUSTER_E2E_TIMEOUT (s, default 900),
 #      CLUSTER_HELM_TIMEOUT (s, default 900).
 set -euo pipefail
 
@@ -46,7 +53,7 @@ t0=$(now)
 missing=()
 needs=(openssl:openssl curl:curl)
 $node && needs+=(containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins
-  iptables:iptables conntrack:conntrack ip:iproute2 nsenter:util-linux)
+  iptables:iptables nft:nftables conntrack:conntrack ip:iproute2 nsenter:util-linux)
 for p in "${needs[@]}"; do
   command -v "${p%%:*}" >/dev/null || missing+=("${p#*:}")
 done
@@ -63,19 +70,27 @@ timed "prerequisites" "$(since "$t0")"
 
 # --- 2. binaries -----------------------------------------------------------------------
 components=(etcd kube-apiserver)
-$node && components+=(kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage coredns)
-e2e=false
-if $node && [ "${TODO_CLUSTER_E2E:-1}" != 0 ]; then
-  e2e=true
-  components+=(metrics-server traefik)
-elif $node; then
-  echo "cluster: step 3 skipped (TODO_CLUSTER_E2E=0): no Ingress controller, metrics-server, drain or rolling-update checks"
+$node && components+=(kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage coredns kube-network-policies)
+suites=()
+addons=()
+if $node; then
+  for s in ${TODO_CLUSTER_SUITES:-app kubectl-path platform e2e helm}; do
+    case "$s" in
+      app | kubectl-path | helm) suites+=("$s") ;;
+      platform) suites+=(platform); addons+=(traefik cert-manager-controller cert-manager-acmesolver pebble) ;;
+      e2e) if [ "${TODO_CLUSTER_E2E:-1}" != 0 ]; then suites+=(e2e); addons+=(metrics-server traefik); fi ;;
+      *) die "unknown suite '$s' in TODO_CLUSTER_SUITES (known: app kubectl-path platform e2e helm)" ;;
+    esac
+  done
+  [[ " ${suites[*]} " == *" e2e "* ]] ||
+    echo "cluster: step 3 skipped (TODO_CLUSTER_E2E=0 or TODO_CLUSTER_SUITES): no Ingress, metrics-server, drain or rolling-update checks"
+  mapfile -t addons < <(printf '%s\n' "${addons[@]}" | awk 'NF && !seen[$0]++')
 fi
 t0=$(now)
 mkdir -p .logs/cluster
 # nice: other builds share the 2 cores; timeout: a cold build is ~15 min on 2 cores.
-if ! KUBE_BIN=$(timeout "${CLUSTER_BUILD_TIMEOUT:-2400}" nice -n 10 bash "$T/build.sh" "${components[@]}" \
-    2> >(tee .logs/cluster/build.log >&2) | tail -n 1); then
+build() { timeout "${CLUSTER_BUILD_TIMEOUT:-2400}" nice -n 10 bash "$T/build.sh" "$@"; }
+if ! KUBE_BIN=$(build "${components[@]}" 2> >(tee .logs/cluster/build.log >&2) | tail -n 1); then
   die "building ${components[*]} failed (log: .logs/cluster/build.log)"
 fi
 export KUBE_BIN
@@ -84,9 +99,36 @@ if grep -q 'compiling' .logs/cluster/build.log; then
 else
   timed "build (cached)" "$(since "$t0")"
 fi
+# The suites' add-ons, in the background (their own log); waited for before the first suite
+# that needs them. Nothing else writes their binaries, so the two builds never collide.
+addons_pid=""
+if ((${#addons[@]})); then
+  # not through build(): $! must be timeout's pid, which passes a TERM on to the whole build
+  timeout "${CLUSTER_BUILD_TIMEOUT:-2400}" nice -n 10 bash "$T/build.sh" "${addons[@]}" >/dev/null 2>.logs/cluster/build-addons.log &
+  addons_pid=$!
+  echo "cluster: building ${addons[*]} in the background (log: .logs/cluster/build-addons.log)"
+fi
+stop_addons() { if [ -n "$addons_pid" ]; then kill -TERM "$addons_pid" 2>/dev/null; wait "$addons_pid" 2>/dev/null; addons_pid=""; fi; }
+trap stop_addons EXIT
+addons_built() { # waits for the background build once; true if it succeeded
+  if [ -n "$addons_pid" ]; then
+    local t0 rc=0
+    t0=$(now)
+    wait "$addons_pid" || rc=$?
+    addons_pid=""
+    addons_rc=$rc
+    if grep -q 'compiling' .logs/cluster/build-addons.log; then
+      timed "add-ons build (background)" "$(awk '/ built in [0-9]+s$/ { s += $NF } END { print s + 0 }' .logs/cluster/build-addons.log) s, waited $(since "$t0")"
+    else
+      timed "add-ons build (cached)" "0 s"
+    fi
+    ((rc == 0)) || { echo "cluster: building ${addons[*]} failed (log: .logs/cluster/build-addons.log)"; tail -n 20 .logs/cluster/build-addons.log; }
+  fi
+  return "${addons_rc:-0}"
+}
 # Helm for test/cluster/helm.sh (its own Go module, cached like the validators); a failure here
 # fails only that suite.
-if $node; then
+if [[ " ${suites[*]} " == *" helm "* ]]; then
   t0=$(now)
   HELM_BIN=$(timeout "${CLUSTER_BUILD_TIMEOUT:-2400}" bash scripts/ci/helm.sh --print-helm 2>>.logs/cluster/build.log) || HELM_BIN=""
   export HELM_BIN
@@ -113,6 +155,7 @@ if $node; then
   fi
 fi
 cleanup() {
+  stop_addons
   inns bash "$T/down.sh" || true
   if [ -n "$netns" ]; then ip netns del "$netns" || true; fi
 }
@@ -149,29 +192,38 @@ summary=$(grep -E '^cluster: [0-9]+ passed, [0-9]+ failed' .logs/cluster/check.l
 timed "checks" "$(since "$t0")"
 
 # suite NAME SCRIPT TIMEOUT LABEL: runs test/cluster/SCRIPT (in the host's namespace: Docker;
-# it enters ours for kubectl), adds its closing line `NAME: N passed, M failed` to $suites.
-suites=""
+# it enters ours for kubectl), adds its closing line `NAME: N passed, M failed` to $results.
+results=""
 suite() {
   local name="$1" script="$2" limit="$3" label="$4" line t0
   t0=$(now)
   timeout "$limit" bash "$T/$script" "$env_file" "$netns" | tee ".logs/cluster/$name.log" || rc=1
   line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" ".logs/cluster/$name.log" | tail -n 1 || true)
-  suites+="${line:-$name: 0 passed, 1 failed}"$'\n'
+  results+="${line:-$name: 0 passed, 1 failed}"$'\n'
   timed "$label" "$(since "$t0")"
 }
-# With a node: the application itself, deployed by the ops tool (test/cluster/app.sh), then
-# step 3 (test/cluster/e2e.sh), then the dev environment's Helm chart driven by Helm
-# (test/cluster/helm.sh, after the ops tool uninstalled dev); their counts join the summary.
+# With a node: the suites (TODO_CLUSTER_SUITES), in order; their counts join the summary.
 if $node_up; then
-  suite app app.sh "${CLUSTER_APP_TIMEOUT:-900}" "app (images, deploy, lifecycle)"
-  suite kubectl-path kubectl-path.sh "${CLUSTER_APP_TIMEOUT:-900}" "kubectl path (apply, re-apply, delete)"
-  $e2e && suite e2e e2e.sh "${CLUSTER_E2E_TIMEOUT:-900}" "e2e (ingress, HPA, PDB, load)"
-  suite helm helm.sh "${CLUSTER_HELM_TIMEOUT:-900}" "helm (install, test, upgrade, rollback, uninstall)"
+  for s in "${suites[@]}"; do
+    if { [ "$s" = platform ] || [ "$s" = e2e ]; } && ! addons_built; then
+      results+="$s: 0 passed, 1 failed"$'\n'; rc=1
+      continue
+    fi
+    case "$s" in
+      app) suite app app.sh "${CLUSTER_APP_TIMEOUT:-900}" "app (images, deploy, lifecycle)" ;;
+      kubectl-path) suite kubectl-path kubectl-path.sh "${CLUSTER_APP_TIMEOUT:-900}" "kubectl path (apply, re-apply, delete)" ;;
+      platform) suite platform platform.sh "${CLUSTER_PLATFORM_TIMEOUT_TOTAL:-900}" "platform (netpol, gateway, acme)" ;;
+      e2e) suite e2e e2e.sh "${CLUSTER_E2E_TIMEOUT:-900}" "e2e (ingress, HPA, PDB, load)" ;;
+      helm) suite helm helm.sh "${CLUSTER_HELM_TIMEOUT:-900}" "helm (install, test, upgrade, rollback, uninstall)" ;;
+    esac
+  done
   if [ -n "$summary" ]; then
-    summary=$(printf '%s\n%s' "$summary" "$suites" | awk 'NF { split($0, x, /[ ,]+/); p += x[2]; f += x[4] }
+    summary=$(printf '%s\n%s' "$summary" "$results" | awk 'NF { split($0, x, /[ ,]+/); p += x[2]; f += x[4] }
       END { printf "cluster: %d passed, %d failed", p, f }')
   fi
 fi
+# the background build ends before the cluster goes down (it is stopped if no suite could use it)
+if $node_up; then addons_built || true; else stop_addons; fi
 
 t0=$(now)
 cleanup

@@ -1,31 +1,14 @@
-# Helpers shared by test/cluster/app.sh (dev) and test/cluster/e2e.sh (e2e), sourced after
-# lib.sh as `source app-lib.sh SUITE ENV ENV_FILE [NETNS]`: reads the cluster's env file
-# (ENV_FILE, default .logs/cluster/state/env; the node must be up), changes to the repository
-# and sets suite (prefix of the closing line), env and ns (the environment and its namespace),
-# o (output folder, emptied: .logs/cluster/logs/checks/SUITE), netns (the cluster's network
-# namespace, or empty) and rollout_timeout. The caller sets tag (the image tag of dist/ENV).
+# Helpers shared by test/cluster/app.sh (dev) and test/cluster/e2e.sh (e2e), sourced after lib.sh
+# as `source app-lib.sh SUITE ENV ENV_FILE [NETNS]`: suite-lib.sh's (SUITE, ENV_FILE, NETNS), and
+# env and ns (the environment and its namespace), rollout_timeout, ops, diagnostics, database_pv.
+# The caller sets tag (the image tag of dist/ENV).
 # shellcheck shell=bash
 
-suite="$1" env="$2" env_file="${3:-$STATE_DIR/env}" netns="${4:-}"
+env="$2"
 ns="todo-$env"
-[[ -f "$env_file" ]] || die "no running cluster ($env_file missing)"
-# shellcheck disable=SC1090
-source "$env_file"
-[[ -n "${CLUSTER_NODE:-}" && -S "${CLUSTER_CONTAINERD_SOCK:-}" ]] || die "no node (run test/cluster/node.sh first)"
-cd "$REPO_ROOT" || exit 1
-o="$LOG_DIR/checks/$suite"
-rm -rf "$o"; mkdir -p "$o"
+source "$CLUSTER_HERE/suite-lib.sh" "$1" "${3:-}" "${4:-}"
 rollout_timeout="${CLUSTER_APP_ROLLOUT_TIMEOUT:-180s}"
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
-fail() {
-  failed=$((failed + 1)); printf 'FAIL %s\n' "$1"
-  [[ -n "${2:-}" && -s "$2" ]] && tail -n 60 "$2" | sed 's/^/       /'
-}
-inns() { if [[ -n "$netns" ]]; then nsenter --net="/run/netns/$netns" "$@"; else "$@"; fi; }
-k() { inns kubectl --request-timeout=60s "$@"; }
-ctr_k8s() { ctr --address "$CLUSTER_CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 ops() { # ops COMMAND OUT_FILE [ARGS...]
   local cmd="$1" out="$2"; shift 2
   inns env TODO_IMAGE_TAG="$tag" npm run --silent ops -- "$cmd" --env "$env" --context cluster-test \

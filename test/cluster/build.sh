@@ -10,8 +10,13 @@
 # Usage: test/cluster/build.sh [component...]   (default: etcd kube-apiserver)
 #   components: etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy
 #               pause hello mkimage (helpers for node.sh), coredns (test/cluster/coredns),
-#               metrics-server (test/cluster/metrics-server), traefik (see build_traefik below)
+#               kube-network-policies (see build_module_copy below), metrics-server
+#               (test/cluster/metrics-server), traefik (see build_module_copy below),
+#               cert-manager-controller cert-manager-acmesolver (test/cluster/cert-manager),
+#               pebble (test/cluster/pebble)
 # Prints the bin directory as the last line of stdout; progress goes to stderr.
+# Two runs with different components may overlap (cluster.sh builds the add-ons in the
+# background): each writes only its own binaries, and the Go caches are safe to share.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,12 +34,17 @@ k8s_ldflags="-s -w"
 for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
 done
-# Traefik is built inside its own module (its go.mod's replace directives apply only there),
-# pinned here by version and module hash (the go.sum line) and patched: see build_traefik.
+# Traefik and kube-network-policies are built inside their own modules (Traefik's replace
+# directives apply only there), pinned here by version and module hash (the go.sum line) and
+# patched: see build_module_copy.
 traefik_version=v3.6.12
 traefik_sum="h1:6pe4s7aaDTQs+AsF7KP3sM/xnq7zOVvibRQe5tw9eFo="
-hash="$( { cat "$mod/go.mod" "$mod/go.sum" "$mod"/cmd/*/*.go "$here"/coredns/go.* "$here"/metrics-server/go.*
-  go env GOVERSION; echo "$k8s_ldflags traefik $traefik_version $traefik_sum"; } | sha256sum | cut -c1-12)"
+knp_version=v0.8.0
+knp_sum="h1:dzecRNzdmg+VmHEQWTIjxnCgf412J+8CKHqbKgCiWkk="
+pebble_version="$(awk '$1 == "github.com/letsencrypt/pebble/v2" { print $2 }' "$here/pebble/go.mod")"
+hash="$( { cat "$mod/go.mod" "$mod/go.sum" "$mod"/cmd/*/*.go "$here"/coredns/go.* "$here"/metrics-server/go.* \
+    "$here"/cert-manager/go.* "$here"/cert-manager/*/*.go "$here"/pebble/go.* "$here"/kube-network-policies/*.go
+  go env GOVERSION; echo "$k8s_ldflags traefik $traefik_version $traefik_sum knp $knp_version $knp_sum"; } | sha256sum | cut -c1-12)"
 bin="$cache/k8s-$version-$hash/bin"
 
 declare -A pkg=(
@@ -53,6 +63,17 @@ declare -A pkg=(
   # the node's add-ons for step 3 (test/cluster/e2e.sh)
   [metrics-server]=sigs.k8s.io/metrics-server/cmd/metrics-server
   [traefik]=github.com/traefik/traefik/v3/cmd/traefik
+  # NetworkPolicy enforcement on the node (node.sh)
+  [kube-network-policies]=sigs.k8s.io/kube-network-policies/cmd
+  # Gateway API, certificates over ACME (test/cluster/platform.sh): thin mains of our own over
+  # cert-manager's library module (test/cluster/cert-manager), Pebble (test/cluster/pebble)
+  [cert-manager-controller]=./controller
+  [cert-manager-acmesolver]=./acmesolver
+  [pebble]=github.com/letsencrypt/pebble/v2/cmd/pebble
+)
+declare -A moddir=(
+  [coredns]="$here/coredns" [metrics-server]="$here/metrics-server" [pebble]="$here/pebble"
+  [cert-manager-controller]="$here/cert-manager" [cert-manager-acmesolver]="$here/cert-manager"
 )
 
 components=("$@")
@@ -62,23 +83,45 @@ export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"
 export GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=0
 mkdir -p "$bin" "$GOMODCACHE" "$GOCACHE"
 
-# build_traefik OUT: Traefik from a copy of its module source, where its own go.mod (and its
-# replace directives) apply. One patch: the ACME DNS-01 provider registry is cut out, because
-# several of the DNS providers' SDK modules are not on the module proxy here (403), and the
-# test cluster asks for no certificates. Everything else is Traefik as released.
-build_traefik() {
-  local out="$1" info dir src="$cache/src/traefik-$traefik_version" f=pkg/provider/acme/provider.go
-  info="$(cd / && go mod download -json "github.com/traefik/traefik/v3@$traefik_version")" ||
-    { echo "build: traefik: go mod download failed: $info" >&2; return 1; }
-  grep -qF "\"Sum\": \"$traefik_sum\"" <<<"$info" || { echo "build: traefik: module hash is not $traefik_sum: $info" >&2; return 1; }
+# build_module_copy NAME MODULE VERSION SUM PACKAGE LDFLAGS PATCH: builds PACKAGE into
+# $bin/.NAME.tmp from a copy of MODULE@VERSION's own source (its go.mod and replace directives
+# apply), after checking the module's hash against SUM and running the function PATCH in the
+# copy. Everything else is the project as released.
+build_module_copy() {
+  local out="$bin/.$1.tmp" module="$2" version="$3" sum="$4" package="$5" ldflags="$6" patch="$7" info dir src
+  src="$cache/src/$1-$version"
+  info="$(cd / && go mod download -json "$module@$version")" ||
+    { echo "build: $module: go mod download failed: $info" >&2; return 1; }
+  grep -qF "\"Sum\": \"$sum\"" <<<"$info" || { echo "build: $module: module hash is not $sum: $info" >&2; return 1; }
   dir="$(sed -n 's/.*"Dir": "\(.*\)".*/\1/p' <<<"$info")"
   rm -rf "$src" && mkdir -p "$src" && cp -r "$dir/." "$src/" && chmod -R u+w "$src"
-  sed -i -e '/"github.com\/go-acme\/lego\/v4\/providers\/dns"/d' \
-    -e 's/provider, err = dns.NewDNSChallengeProviderByName(p.DNSChallenge.Provider)/err = fmt.Errorf("ACME DNS-01 providers are not built into this binary (%s)", p.DNSChallenge.Provider)/' "$src/$f"
-  grep -q 'ACME DNS-01 providers are not built' "$src/$f" && ! grep -q 'providers/dns"' "$src/$f" ||
-    { echo "build: traefik: the patch of $f no longer applies (Traefik $traefik_version changed?)" >&2; return 1; }
-  (cd "$src" && go build -trimpath -ldflags="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$traefik_version" -o "$out" ./cmd/traefik)
+  (cd "$src" && "$patch") || return 1
+  (cd "$src" && go build -trimpath -ldflags="$ldflags" -o "$out" "$package")
   rm -rf "$src"
+}
+
+# Traefik: the ACME DNS-01 provider registry is cut out, because several of the DNS providers'
+# SDK modules are not on the module proxy here (403), and the test cluster asks Traefik for no
+# certificates (cert-manager issues them).
+patch_traefik() {
+  local f=pkg/provider/acme/provider.go
+  sed -i -e '/"github.com\/go-acme\/lego\/v4\/providers\/dns"/d' \
+    -e 's/provider, err = dns.NewDNSChallengeProviderByName(p.DNSChallenge.Provider)/err = fmt.Errorf("ACME DNS-01 providers are not built into this binary (%s)", p.DNSChallenge.Provider)/' "$f"
+  grep -q 'ACME DNS-01 providers are not built' "$f" && ! grep -q 'providers/dns"' "$f" ||
+    { echo "build: traefik: the patch of $f no longer applies (Traefik $traefik_version changed?)" >&2; return 1; }
+}
+
+# kube-network-policies: its nftables rules send packets to user space with nftables' own queue
+# expression, which needs CONFIG_NFT_QUEUE; kernels without it (this sandbox's) still have the
+# xtables NFQUEUE target, which nftables runs through nft_compat. xtQueue (kube-network-policies/
+# xtqueue.go) gives the same verdict that way; every rule that used the queue uses it instead.
+patch_knp() {
+  local f=pkg/networkpolicy/controller.go n
+  cp "$here/kube-network-policies/xtqueue.go" pkg/networkpolicy/
+  sed -i 's/^\(\t*\)queue,$/\1xtQueue(queue),/' "$f"
+  n="$(grep -c 'xtQueue(queue),$' "$f")"
+  ((n == 10)) && ! grep -qE '^\s*queue,$' "$f" ||
+    { echo "build: kube-network-policies: the patch of $f no longer applies ($n of 10 rules; $knp_version changed?)" >&2; return 1; }
 }
 
 for c in "${components[@]}"; do
@@ -91,13 +134,15 @@ for c in "${components[@]}"; do
   start=$SECONDS
   # Build next to the target and rename, so an interrupted build never leaves
   # a half-written binary that a later run would take as cached.
-  ldflags="-s -w"; [[ "$c" == kube* ]] && ldflags="$k8s_ldflags"
-  dir="$mod"; [[ "$c" == coredns || "$c" == metrics-server ]] && dir="$here/$c"
-  if [[ "$c" == traefik ]]; then
-    build_traefik "$bin/.$c.tmp"
-  else
-    (cd "$dir" && go build -trimpath -ldflags="$ldflags" -o "$bin/.$c.tmp" "${pkg[$c]}")
-  fi
+  ldflags="-s -w"; [[ "$c" == kube-* && "$c" != kube-network-policies ]] && ldflags="$k8s_ldflags"
+  [[ "$c" == pebble ]] && ldflags+=" -X main.version=$pebble_version"
+  case "$c" in
+    traefik) build_module_copy "$c" github.com/traefik/traefik/v3 "$traefik_version" "$traefik_sum" ./cmd/traefik \
+      "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$traefik_version" patch_traefik ;;
+    kube-network-policies) build_module_copy "$c" sigs.k8s.io/kube-network-policies "$knp_version" "$knp_sum" ./cmd \
+      "-s -w" patch_knp ;;
+    *) (cd "${moddir[$c]:-$mod}" && go build -trimpath -ldflags="$ldflags" -o "$bin/.$c.tmp" "${pkg[$c]}") ;;
+  esac
   mv -f "$bin/.$c.tmp" "$bin/$c"
   echo "build: $c: built in $((SECONDS - start))s" >&2
 done

@@ -3,7 +3,7 @@
 # Deploys the `e2e` environment (Ingress class nginx, HPA 2-4, PDB maxUnavailable 1, in-cluster
 # PostgreSQL) with the ops tool, behind a real ingress controller and with real metrics:
 #
-#   1. add-ons: Traefik v3 (test/cluster/addons/traefik.yaml: it claims IngressClass nginx in
+#   1. add-ons: Traefik v3 (test/cluster/addons/traefik-ingress-nginx.yaml: it claims IngressClass nginx in
 #      namespace ingress-nginx, so dist/e2e is applied unchanged) and metrics-server
 #      (addons/metrics-server.yaml, behind the API server's aggregation layer); both built from
 #      their Go modules by build.sh and packed into images by mkimage;
@@ -58,13 +58,8 @@ fi
 # --- 1. add-ons ----------------------------------------------------------------------------
 t0=$SECONDS
 addons() {
-  local c
-  for c in traefik metrics-server; do
-    [[ -x "$KUBE_BIN/$c" ]] || { echo "$KUBE_BIN/$c missing (test/cluster/build.sh $c)"; return 1; }
-    "$KUBE_BIN/mkimage" -o "$o/$c.tar" -name "todo.test/$c:1" -user 65532:65532 "$KUBE_BIN/$c" "/$c" &&
-      ctr_k8s images import "$o/$c.tar" && rm -f "$o/$c.tar" || return 1
-  done
-  sed "s/__NODE_IP__/$CLUSTER_NODE_IP/" "$CLUSTER_HERE/addons/traefik.yaml" >"$o/traefik.yaml" &&
+  import_images traefik metrics-server &&
+  sed "s/__NODE_IP__/$CLUSTER_NODE_IP/" "$CLUSTER_HERE/addons/traefik-ingress-nginx.yaml" >"$o/traefik.yaml" &&
     k apply --server-side --field-manager=cluster-test -f "$o/traefik.yaml" -f "$CLUSTER_HERE/addons/metrics-server.yaml" &&
     k rollout status -n ingress-nginx deployment/traefik --timeout=120s &&
     k rollout status -n kube-system deployment/metrics-server --timeout=120s &&
@@ -172,12 +167,15 @@ under_load() {
 load_result() { # NAME: "<requests> <failed>" from the load report
   node -e 'const r = require(process.argv[1]); console.log(r.requests, r.failed)' "$o/$1-load.json" 2>/dev/null || echo "0 -1"
 }
-backend_pods() { k get pods -n "$ns" -l "$(tier_selector backend)" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' | sort; }
+backend_pods() { # the backend's pods that are not terminating
+  k get pods -n "$ns" -l "$(tier_selector backend)" -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{"\n"}{end}' |
+    awk 'NF == 1' | sort
+}
 backend_image() { k get deployment -n "$ns" todo-backend -o jsonpath='{.spec.template.spec.containers[0].image}'; }
 
 # rollout_under_load NAME REVISION IMAGE WHAT OPS-ARGS...: runs `ops OPS-ARGS` under load
 # (its output in $o/NAME.out); passes if the tool deployed REVISION, the Deployment runs
-# IMAGE, no pod from before is left and no request failed.
+# IMAGE, no pod from before is left (but terminating) and no request failed.
 rollout_under_load() {
   local name="$1" revision="$2" image="$3" what="$4" before after requests failures; shift 4
   before="$(backend_pods)"

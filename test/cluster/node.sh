@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Step 2 (optional): turns the control plane of test/cluster/up.sh into a one-node
 # cluster: kube-controller-manager, kube-scheduler, containerd (Debian's, CRI plugin)
-# + runc + CNI bridge/host-local/loopback, kubelet, kube-proxy (iptables mode), CoreDNS.
+# + runc + CNI bridge/host-local/loopback, kubelet, kube-proxy (iptables mode), CoreDNS,
+# and NetworkPolicy enforcement by kube-network-policies (addons/kube-network-policies.yaml;
+# CLUSTER_NETPOL=0 leaves it out, for the negative control of test/cluster/platform.sh).
+# The env file gets CLUSTER_NETPOL=enforced, or off, or `failed: <why>`.
 #
 # Must run inside a network namespace of its own (scripts/ci/cluster.sh creates one
 # with TODO_CLUSTER_NODE=1), so the CNI bridge, pod addresses and kube-proxy's
@@ -37,7 +40,7 @@ done
 for p in bridge host-local loopback portmap; do
   [[ -x "/usr/lib/cni/$p" ]] || probe_fail "CNI plugin /usr/lib/cni/$p missing (apt-get install containernetworking-plugins)"
 done
-for c in kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage coredns; do
+for c in kube-controller-manager kube-scheduler kubelet kube-proxy pause hello mkimage coredns kube-network-policies; do
   [[ -x "$KUBE_BIN/$c" ]] || probe_fail "$KUBE_BIN/$c missing (build it: test/cluster/build.sh $c)"
 done
 if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
@@ -250,9 +253,62 @@ kubectl apply --server-side --field-manager=cluster-test -f "$CLUSTER_HERE/cored
   { tail -n 20 "$LOG_DIR/node-coredns.log" >&2; die "CoreDNS did not become ready (log: $LOG_DIR/node-coredns.log)"; }
 log "CoreDNS ready at 10.96.0.10"
 
+# --- NetworkPolicy enforcement -----------------------------------------------------------
+# kube-network-policies needs nf_tables and NFQUEUE (nfnetlink_queue). It queues packets with
+# nftables' queue expression, or (patched, see build.sh) the xtables NFQUEUE target through
+# nft_compat where the kernel lacks the former (CONFIG_NFT_QUEUE); the probes say which.
+netpol_probe() {
+  local t=todo-netpol-probe
+  [[ -e /proc/net/netfilter/nfnetlink_queue ]] || { echo "kernel has no NFQUEUE (nfnetlink_queue: CONFIG_NETFILTER_NETLINK_QUEUE)"; return 1; }
+  command -v nft >/dev/null || { echo "nft not installed (apt-get install nftables), needed for the probes"; return 1; }
+  nft add table inet "$t" 2>/dev/null || { echo "kernel has no nf_tables inet family (CONFIG_NF_TABLES, CONFIG_NF_TABLES_INET)"; return 1; }
+  nft add chain inet "$t" post '{ type filter hook postrouting priority 0; }' &&
+    if nft add rule inet "$t" post queue num 98 bypass 2>/dev/null; then
+      log "netpol probe: nftables queue expression available"
+    else
+      log "netpol probe: kernel without nftables' queue expression (CONFIG_NFT_QUEUE): the engine queues through the xtables NFQUEUE target (nft_compat)"
+    fi
+  nft delete table inet "$t"
+  iptables -N TODO-NFQ-PROBE 2>/dev/null && iptables -A TODO-NFQ-PROBE -j NFQUEUE --queue-num 98 --queue-bypass 2>/dev/null
+  local rc=$?
+  iptables -F TODO-NFQ-PROBE 2>/dev/null; iptables -X TODO-NFQ-PROBE 2>/dev/null
+  ((rc == 0)) || { echo "kernel has no xtables NFQUEUE target through nft_compat (CONFIG_NFT_COMPAT, CONFIG_NETFILTER_XT_TARGET_NFQUEUE)"; return 1; }
+}
+netpol=off
+if [[ "${CLUSTER_NETPOL:-1}" == 0 ]]; then
+  log "NetworkPolicies not enforced (CLUSTER_NETPOL=0)"
+elif ! why="$(netpol_probe)"; then
+  netpol="failed: $why"
+  log "NetworkPolicies not enforced: $why"
+else
+  # Ready, and its table holds the rules that queue the packets of policy-selected pods
+  netpol_ready() {
+    kubectl -n kube-system rollout status daemonset/kube-network-policies --timeout=5s &&
+      nft list table inet kube-network-policies | grep -q 'queue'
+  }
+  if "$KUBE_BIN/mkimage" -o "$S/images/knp.tar" -name todo.test/kube-network-policies:1 -user 0:0 "$KUBE_BIN/kube-network-policies" /kube-network-policies &&
+    ctr_k8s images import "$S/images/knp.tar" >>"$LOG_DIR/node-images.log" 2>&1 &&
+    kubectl apply --server-side --field-manager=cluster-test -f "$CLUSTER_HERE/addons/kube-network-policies.yaml" >"$LOG_DIR/node-netpol.log" 2>&1; then
+    deadline=$((SECONDS + 60))
+    until netpol_ready >>"$LOG_DIR/node-netpol.log" 2>&1 || ((SECONDS >= deadline)); do sleep 1; done
+    if netpol_ready >/dev/null 2>&1; then
+      netpol=enforced
+      log "kube-network-policies ready: NetworkPolicies enforced (nftables table inet kube-network-policies, NFQUEUE 98)"
+    else
+      netpol="failed: kube-network-policies not ready with its nftables rules in 60 s (log: $LOG_DIR/node-netpol.log)"
+      kubectl -n kube-system logs daemonset/kube-network-policies --tail=30 >>"$LOG_DIR/node-netpol.log" 2>&1
+      log "$netpol"
+    fi
+  else
+    netpol="failed: could not import or apply kube-network-policies (log: $LOG_DIR/node-netpol.log)"
+    log "$netpol"
+  fi
+fi
+
 cat >>"$env_file" <<EOF
 export CLUSTER_NODE="$node_name"
 export CLUSTER_NODE_IP="$node_ip"
 export CLUSTER_CONTAINERD_SOCK="$sock"
+export CLUSTER_NETPOL="$netpol"
 EOF
 log "node up"
