@@ -75,7 +75,7 @@ export interface Credentials {
 /**
  * The refresh cookie: `HttpOnly` (no script reads it), `SameSite=Strict`, `Path` limited to the two
  * cookie routes, `Secure` (named with the `__Secure-` prefix then; `SESSION_COOKIE_SECURE=auto`
- * leaves it off for plain HTTP to a host that is not loopback, under `insecureName`). Its value is
+ * leaves it off for plain HTTP, under `insecureName`). Its value is
  * opaque; it changes at every refresh, and a value used twice ends the session.
  */
 export const SESSION_COOKIE = { name: '__Secure-todo_session', insecureName: 'todo_session', path: '/api/auth/session' } as const;

@@ -222,7 +222,7 @@ export const BACKEND_ENV = {
   sessionCookieSecure: enumVar({
     name: 'SESSION_COOKIE_SECURE',
     description:
-      'always: the refresh cookie is Secure (browsers keep it over HTTPS and on loopback addresses such as http://localhost). auto: Secure except on plain HTTP to a host that is not loopback (a NodePort in development), where a browser would drop a Secure cookie.',
+      'always: the refresh cookie is Secure (browsers keep it over HTTPS; Chromium also from http://localhost and http://127.0.0.1). auto: Secure only when the browser connects over HTTPS (the connection, or X-Forwarded-Proto), for development over plain HTTP, where a browser drops a Secure cookie.',
     secret: false,
     default: 'always',
     values: ['always', 'auto'],

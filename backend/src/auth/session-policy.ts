@@ -92,16 +92,12 @@ export function csrfProblem(headers: Headers): string | null {
   return null;
 }
 
-const LOOPBACK = /^(localhost|.+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/;
-
 /**
- * Whether the refresh cookie gets `Secure`. 'always': yes. 'auto': yes when the browser's connection
- * is HTTPS (the connection, or the first X-Forwarded-Proto: a forged "https" only makes the cookie
- * stricter) or the host is loopback (browsers keep Secure cookies from http://localhost), else no:
- * over plain HTTP to another host a browser would drop a Secure cookie.
+ * Whether the refresh cookie gets `Secure`. 'always': yes. 'auto': when the browser's connection is
+ * HTTPS (the connection, or the first X-Forwarded-Proto: a forged "https" only makes the cookie
+ * stricter); over plain HTTP a browser may drop a Secure cookie (Chromium keeps one from
+ * http://localhost, not every browser does).
  */
 export function cookieSecure(mode: 'always' | 'auto', protocol: string, headers: Headers): boolean {
-  if (mode === 'always' || protocol === 'https' || first(headers['x-forwarded-proto']) === 'https') return true;
-  const host = hostPort(first(headers['x-forwarded-host']) ?? first(headers.host) ?? '');
-  return host !== null && LOOPBACK.test(host.hostname);
+  return mode === 'always' || protocol === 'https' || first(headers['x-forwarded-proto']) === 'https';
 }
