@@ -4,7 +4,7 @@
  * environment and the process; the tests build it over PGlite and use `inject`.
  */
 import { AjvCompiler } from '@fastify/ajv-compiler';
-import { LIMITS } from '@todo/contract';
+import { BACKEND_ENV, LIMITS } from '@todo/contract';
 import { applyHeadersTimeout, drain, logOptions, type LogLevel, registerCompression, serverTimeouts } from '@todo/server-kit';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { createPasswordHasher, DEFAULT_SCRYPT, type ScryptParams } from './auth/password';
@@ -16,6 +16,7 @@ import { listCache } from './plugins/list-cache';
 import { metrics } from './plugins/metrics';
 import { openapi } from './plugins/openapi';
 import { rateLimits } from './plugins/rate-limits';
+import { sessions } from './plugins/sessions';
 import { taskStore } from './plugins/task-store';
 import { wellFormed } from './plugins/well-formed';
 import { accountRoutes } from './routes/accounts';
@@ -24,7 +25,14 @@ import { taskRoutes } from './routes/tasks';
 export interface BackendOptions {
   db: Database;
   jwtSecret: string;
-  jwtTtlSeconds: number;
+  /** Lifetime of an access token (seconds). */
+  accessTokenTtlSeconds: number;
+  /** Lifetime of one refresh cookie, and the longest a session lasts (seconds; defaults: the contract's). */
+  sessionIdleTimeoutSeconds?: number;
+  sessionMaxAgeSeconds?: number;
+  /** How long after a refresh the replaced cookie gets the same answer (seconds; default the contract's). */
+  sessionRefreshGraceSeconds?: number;
+  sessionCookieSecure?: 'always' | 'auto';
   /** Log-in and sign-up attempts per client address per minute. */
   loginRateLimitPerMinute: number;
   /** … per account per minute (default: as per address). */
@@ -140,7 +148,16 @@ export function createBackend(opts: BackendOptions): Backend {
     loginPerAccount: opts.loginAccountRateLimitPerMinute ?? opts.loginRateLimitPerMinute,
     writesPerUser: opts.writeRateLimitPerMinute ?? 1_000_000,
   });
-  void app.register(authentication, { secret: opts.jwtSecret, ttlSeconds: opts.jwtTtlSeconds });
+  void app.register(authentication, { secret: opts.jwtSecret, ttlSeconds: opts.accessTokenTtlSeconds });
+  const byDefault = (spec: { default: string }) => Number(spec.default);
+  void app.register(sessions, {
+    secret: opts.jwtSecret,
+    accessTtlSeconds: opts.accessTokenTtlSeconds,
+    idleTimeoutSeconds: opts.sessionIdleTimeoutSeconds ?? byDefault(BACKEND_ENV.sessionIdleTimeoutSeconds),
+    maxAgeSeconds: opts.sessionMaxAgeSeconds ?? byDefault(BACKEND_ENV.sessionMaxAgeSeconds),
+    refreshGraceSeconds: opts.sessionRefreshGraceSeconds ?? byDefault(BACKEND_ENV.sessionRefreshGraceSeconds),
+    cookieSecure: opts.sessionCookieSecure ?? 'always',
+  });
   void app.register(listCache, { maxBytes: opts.listCacheBytes });
   void app.register(health, { readinessTimeoutMs: opts.readinessTimeoutMs ?? 1000, schemaChecked: opts.schemaChecked ?? false });
   void app.register(accountRoutes, { passwords });

@@ -1,8 +1,8 @@
 /**
  * The backend's configuration: every value comes from the environment, parsed by the contract's
- * BACKEND_ENV declarations (`loadEnv`), plus the one rule the declarations cannot express alone:
- * the JWT signing secret comes from JWT_SECRET or, when that is unset, from the file named by
- * JWT_SECRET_FILE.
+ * BACKEND_ENV declarations (`loadEnv`), plus the rules the declarations cannot express alone: the
+ * JWT signing secret comes from JWT_SECRET or, when that is unset, from the file named by
+ * JWT_SECRET_FILE; the session timings are ordered (access token < refresh cookie ≤ session).
  */
 import { readFileSync } from 'node:fs';
 import { BACKEND_ENV, EnvError, loadEnv, type BackendEnv } from '@todo/contract';
@@ -44,7 +44,21 @@ export function loadConfig(source: Record<string, string | undefined>, readFile:
       }
     }
   }
+  if (env) problems.push(...timingProblems(env));
   if (problems.length > 0 || !env || jwtSecret === undefined) throw new EnvError(problems);
   const { jwtSecret: _s, jwtSecretFile: _f, ...rest } = env;
   return { ...rest, jwtSecret };
+}
+
+/** The session timings must nest: an access token outlived by its refresh cookie, that by its session. */
+function timingProblems(env: BackendEnv): string[] {
+  const name = (k: keyof typeof BACKEND_ENV) => `${BACKEND_ENV[k].name} (${env[k] as number})`;
+  const out: string[] = [];
+  if (env.accessTokenTtlSeconds >= env.sessionIdleTimeoutSeconds) {
+    out.push(`${name('accessTokenTtlSeconds')} must be less than ${name('sessionIdleTimeoutSeconds')}: an access token is renewed with a refresh cookie that outlives it`);
+  }
+  if (env.sessionIdleTimeoutSeconds > env.sessionMaxAgeSeconds) {
+    out.push(`${name('sessionIdleTimeoutSeconds')} must not exceed ${name('sessionMaxAgeSeconds')}: no refresh cookie outlives its session`);
+  }
+  return out;
 }

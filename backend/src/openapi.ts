@@ -5,7 +5,7 @@
  * `responseHeaders` keyword documents headers such as ETag, Location and Retry-After.
  */
 import { STATUS_CODES } from 'node:http';
-import { BACKEND } from '@todo/contract';
+import { BACKEND, SESSION_COOKIE } from '@todo/contract';
 import type { RouteOptions } from 'fastify';
 import { NAMED_SCHEMAS } from './schemas';
 
@@ -108,7 +108,15 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string) {
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
       schemas: Object.fromEntries(Object.entries(NAMED_SCHEMAS).map(([name, s]) => [name, refs(s, true)])),
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access token of a Session (short-lived)' },
+        refreshCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE.name,
+          description: `The session's refresh cookie (HttpOnly, Secure, SameSite=Strict, Path=${SESSION_COOKIE.path}), set by log-in, sign-up and refresh; ${SESSION_COOKIE.insecureName} where SESSION_COOKIE_SECURE=auto leaves Secure off`,
+        },
+      },
     },
   };
 }

@@ -4,7 +4,7 @@
  * serialises responses with them, and src/openapi.ts turns them into the OpenAPI document: the
  * named ones below become `components.schemas`.
  */
-import { LIMITS, PRIORITIES, SORT_ORDERS, TASK_SORT_FIELDS, TASK_STATUSES } from '@todo/contract';
+import { API_HEADERS, CSRF_HEADER_VALUE, LIMITS, PRIORITIES, SORT_ORDERS, TASK_SORT_FIELDS, TASK_STATUSES } from '@todo/contract';
 
 /**
  * Text that PostgreSQL can store: no NUL character (PostgreSQL's text cannot hold one). Unpaired UTF-16
@@ -35,8 +35,8 @@ export const SessionSchema = {
   required: ['token', 'expiresAt', 'user'],
   additionalProperties: false,
   properties: {
-    token: { type: 'string', description: 'Send as `Authorization: Bearer <token>`' },
-    expiresAt: dateTime,
+    token: { type: 'string', description: 'The access token: send as `Authorization: Bearer <token>`' },
+    expiresAt: { ...dateTime, description: 'When the access token expires; renew before it (POST /api/auth/session/refresh)' },
     user: UserSchema,
   },
 } as const;
@@ -148,6 +148,19 @@ export const IdempotencyHeaderSchema = {
       maxLength: 255,
       pattern: '^[!-~]+$',
       description: 'A key the client makes per intended task (e.g. a UUID): the same key and body within 24 hours gives the same task and status; another body, 422',
+    },
+  },
+} as const;
+
+/** The header the cookie routes require: a cross-site page cannot send it without a CORS preflight, which the API never grants. */
+export const CsrfHeaderSchema = {
+  type: 'object',
+  required: [API_HEADERS.csrf.toLowerCase()],
+  properties: {
+    [API_HEADERS.csrf.toLowerCase()]: {
+      type: 'string',
+      enum: [CSRF_HEADER_VALUE],
+      description: `Must be "${CSRF_HEADER_VALUE}": proves the request comes from a script of this site, not from another site's form or link`,
     },
   },
 } as const;

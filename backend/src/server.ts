@@ -73,7 +73,11 @@ async function main() {
   const backend = createBackend({
     db: lazyDb,
     jwtSecret: config.jwtSecret,
-    jwtTtlSeconds: config.jwtTtlSeconds,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
+    sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
+    sessionRefreshGraceSeconds: config.sessionRefreshGraceSeconds,
+    sessionCookieSecure: config.sessionCookieSecure,
     loginRateLimitPerMinute: config.loginRateLimitPerMinute,
     loginAccountRateLimitPerMinute: config.loginAccountRateLimitPerMinute,
     writeRateLimitPerMinute: config.writeRateLimitPerMinute,

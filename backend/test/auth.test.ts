@@ -89,14 +89,15 @@ describe('the common-password list', () => {
 });
 
 describe('session tokens (HS256 JWT)', () => {
-  it('carry sub, jti, iat and exp = iat + JWT_TTL_SECONDS, under an HS256 header', async () => {
+  it('carry sub, sid, jti, iat and exp = iat + ACCESS_TOKEN_TTL_SECONDS, under an HS256 header', async () => {
     const db = await testDatabase();
-    const backend = testBackend(db, { jwtTtlSeconds: 600, closeDatabase: true });
+    const backend = testBackend(db, { accessTokenTtlSeconds: 600, closeDatabase: true });
     try {
       const s = (await call(backend, 'POST', API_ROUTES.signup, { body: { email: uniqueEmail(), password: 'a long enough passphrase' } })).body as Session;
       const [h, p] = s.token.split('.').slice(0, 2).map((x) => JSON.parse(Buffer.from(x, 'base64url').toString())) as [Record<string, unknown>, Record<string, number | string>];
       expect(h).toEqual({ alg: 'HS256', typ: 'JWT' });
-      expect(p).toEqual({ sub: s.user.id, jti: expect.stringMatching(/^[0-9a-f-]{36}$/), iat: expect.any(Number), exp: (p.iat as number) + 600 });
+      expect(p).toEqual({ sub: s.user.id, sid: expect.stringMatching(/^[0-9a-f-]{36}$/), jti: expect.stringMatching(/^[0-9a-f-]{36}$/), iat: expect.any(Number), exp: (p.iat as number) + 600 });
+      expect(p.sid).not.toBe(p.jti);
       expect(Date.parse(s.expiresAt)).toBe((p.exp as number) * 1000);
     } finally {
       await backend.app.close();

@@ -16,7 +16,11 @@ describe('loadConfig (environment variables, contract BACKEND_ENV)', () => {
       databaseUrl: undefined,
       dbPoolMax: 10,
       jwtSecret: SECRET,
-      jwtTtlSeconds: 3600,
+      accessTokenTtlSeconds: 900,
+      sessionIdleTimeoutSeconds: 604800,
+      sessionMaxAgeSeconds: 2592000,
+      sessionRefreshGraceSeconds: 10,
+      sessionCookieSecure: 'always',
       loginRateLimitPerMinute: 60,
       loginAccountRateLimitPerMinute: 10,
       writeRateLimitPerMinute: 300,
@@ -46,6 +50,16 @@ describe('loadConfig (environment variables, contract BACKEND_ENV)', () => {
     expect(loadConfig({ JWT_SECRET: SECRET, TRUSTED_PROXY_CIDRS: '10.0.0.0/8, 192.168.1.7,fd00::/8' }, noFiles).trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8']);
     expect(() => loadConfig({ JWT_SECRET: SECRET, TRUSTED_PROXY_CIDRS: '10.0.0.0/33' }, noFiles)).toThrow(/TRUSTED_PROXY_CIDRS="10.0.0.0\/33" is invalid: "10.0.0.0\/33" has a prefix length outside 0-32/);
     expect(() => loadConfig({ JWT_SECRET: SECRET, TRUSTED_PROXY_CIDRS: 'ingress' }, noFiles)).toThrow(/"ingress" is not an IP address or CIDR range/);
+  });
+
+  it('refuses session timings that do not nest, naming both variables', () => {
+    expect(() => loadConfig({ JWT_SECRET: SECRET, ACCESS_TOKEN_TTL_SECONDS: '3600', SESSION_IDLE_TIMEOUT_SECONDS: '600' }, noFiles)).toThrow(
+      /ACCESS_TOKEN_TTL_SECONDS \(3600\) must be less than SESSION_IDLE_TIMEOUT_SECONDS \(600\)/,
+    );
+    expect(() => loadConfig({ JWT_SECRET: SECRET, SESSION_IDLE_TIMEOUT_SECONDS: '90000', SESSION_MAX_AGE_SECONDS: '86400' }, noFiles)).toThrow(
+      /SESSION_IDLE_TIMEOUT_SECONDS \(90000\) must not exceed SESSION_MAX_AGE_SECONDS \(86400\)/,
+    );
+    expect(() => loadConfig({ JWT_SECRET: SECRET, SESSION_COOKIE_SECURE: 'never' }, noFiles)).toThrow(/SESSION_COOKIE_SECURE="never" is invalid: not an allowed value \(expected one of always, auto\)/);
   });
 
   it('names the missing JWT secret clearly', () => {

@@ -29,7 +29,7 @@ export function testBackend(db: Database, overrides: Partial<BackendOptions> = {
   const backend = createBackend({
     db,
     jwtSecret: SECRET,
-    jwtTtlSeconds: 3600,
+    accessTokenTtlSeconds: 3600,
     loginRateLimitPerMinute: 10_000,
     logLevel: process.env.TEST_LOG_LEVEL === 'error' ? 'error' : 'silent',
     scrypt: FAST_SCRYPT,

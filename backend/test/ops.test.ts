@@ -106,6 +106,8 @@ describe('OpenAPI document', () => {
         `POST ${API_ROUTES.signup}`,
         `POST ${API_ROUTES.login}`,
         `POST ${API_ROUTES.logout}`,
+        `POST ${API_ROUTES.refresh}`,
+        `POST ${API_ROUTES.sessionLogout}`,
         `GET ${API_ROUTES.me}`,
         `GET ${API_ROUTES.tasks}`,
         `POST ${API_ROUTES.tasks}`,
@@ -124,6 +126,14 @@ describe('OpenAPI document', () => {
     expect(doc.paths[`${API_ROUTES.tasks}/{id}`].patch.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
     expect(doc.components.schemas.TaskPage.properties.items.items).toEqual({ $ref: '#/components/schemas/Task' });
     expect(doc.components.schemas.TaskCreate.additionalProperties).toBe(false);
+    // The cookie routes: the refresh cookie as their security, the CSRF header required.
+    for (const route of [API_ROUTES.refresh, API_ROUTES.sessionLogout]) {
+      const op = doc.paths[route].post;
+      expect(op.security).toEqual([{ refreshCookie: [] }]);
+      expect(op.parameters).toEqual([{ name: 'x-requested-with', in: 'header', required: true, description: expect.any(String), schema: { type: 'string', enum: ['fetch'] } }]);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403']));
+    }
+    expect(doc.components.securitySchemes.refreshCookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: '__Secure-todo_session' });
   });
 });
 

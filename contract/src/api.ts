@@ -2,17 +2,30 @@
  * The REST API's shapes, shared by the backend (which validates against them) and the frontend
  * (which calls them). All routes are below `BACKEND.apiPrefix` (`/api`).
  *
- * Authentication: `POST /api/auth/signup` and `POST /api/auth/login` return a `Session`; every other
- * route except the OpenAPI document needs `Authorization: Bearer <token>`. `POST /api/auth/logout`
- * revokes the presented token. Errors use Fastify's shape: `ApiError`.
+ * Authentication: `POST /api/auth/signup` and `POST /api/auth/login` start a session: they return a
+ * `Session` (a short-lived access token) and set the session's refresh cookie (`SESSION_COOKIE`).
+ * Every other route except the OpenAPI document and the two cookie routes needs
+ * `Authorization: Bearer <access token>`. `POST /api/auth/session/refresh` (cookie) rotates the
+ * refresh cookie and returns a new `Session`; `POST /api/auth/session/logout` (cookie) and
+ * `POST /api/auth/logout` (bearer) end the whole session. Errors use Fastify's shape: `ApiError`.
  */
-/** Request headers of the write routes (see TaskCreate and Task.version). */
-export const API_HEADERS = { idempotencyKey: 'Idempotency-Key', ifMatch: 'If-Match', etag: 'ETag' } as const;
+/**
+ * Request headers of the write routes (see TaskCreate and Task.version), and the header the cookie
+ * routes require (`csrf`, with the value `CSRF_HEADER_VALUE`): a cross-site page cannot send it
+ * without a CORS preflight, which the API never grants.
+ */
+export const API_HEADERS = { idempotencyKey: 'Idempotency-Key', ifMatch: 'If-Match', etag: 'ETag', csrf: 'X-Requested-With' } as const;
+export const CSRF_HEADER_VALUE = 'fetch';
 
 export const API_ROUTES = {
   signup: '/api/auth/signup',
   login: '/api/auth/login',
+  /** Bearer: ends the session the access token belongs to (every token of it). */
   logout: '/api/auth/logout',
+  /** Cookie: rotates the refresh cookie, returns a new access token. */
+  refresh: '/api/auth/session/refresh',
+  /** Cookie: ends the session the refresh cookie belongs to. */
+  sessionLogout: '/api/auth/session/logout',
   me: '/api/auth/me',
   tasks: '/api/tasks',
   task: (id: string) => `/api/tasks/${encodeURIComponent(id)}`,
@@ -59,9 +72,19 @@ export interface Credentials {
   password: string;
 }
 
+/**
+ * The refresh cookie: `HttpOnly` (no script reads it), `SameSite=Strict`, `Path` limited to the two
+ * cookie routes, `Secure` (named with the `__Secure-` prefix then; `SESSION_COOKIE_SECURE=auto`
+ * leaves it off for plain HTTP, under `insecureName`). Its value is
+ * opaque; it changes at every refresh, and a value used twice ends the session.
+ */
+export const SESSION_COOKIE = { name: '__Secure-todo_session', insecureName: 'todo_session', path: '/api/auth/session' } as const;
+
+/** What log-in, sign-up and refresh return; the refresh cookie comes with it. */
 export interface Session {
+  /** The access token, for `Authorization: Bearer`; short-lived (ACCESS_TOKEN_TTL_SECONDS). */
   token: string;
-  /** ISO 8601 instant the token expires. */
+  /** ISO 8601 instant the access token expires: renew before it with the refresh route. */
   expiresAt: string;
   user: User;
 }

@@ -173,7 +173,7 @@ export const BACKEND_ENV = {
   dbPoolMax: intVar({ name: 'DB_POOL_MAX', description: 'Maximum number of PostgreSQL connections in the pool.', secret: false, default: '10', min: 1, max: 100 }),
   jwtSecret: stringVar({
     name: 'JWT_SECRET',
-    description: 'Secret that signs the session tokens (HS256). Set this or JWT_SECRET_FILE.',
+    description: 'Secret that signs the access tokens (HS256) and keys the refresh cookies (HKDF). Set this or JWT_SECRET_FILE.',
     secret: true,
     optional: true,
     minLength: 32,
@@ -184,7 +184,49 @@ export const BACKEND_ENV = {
     secret: false,
     optional: true,
   }),
-  jwtTtlSeconds: intVar({ name: 'JWT_TTL_SECONDS', description: 'Lifetime of a session token, in seconds.', secret: false, default: '3600', min: 60, max: 2592000 }),
+  accessTokenTtlSeconds: intVar({
+    name: 'ACCESS_TOKEN_TTL_SECONDS',
+    description:
+      'Lifetime of an access token (the bearer JWT), in seconds. The web app renews it before it expires with the refresh cookie; API clients log in again or refresh. Must be below SESSION_IDLE_TIMEOUT_SECONDS.',
+    secret: false,
+    default: '900',
+    min: 10,
+    max: 86400,
+  }),
+  sessionIdleTimeoutSeconds: intVar({
+    name: 'SESSION_IDLE_TIMEOUT_SECONDS',
+    description:
+      'Lifetime of one refresh cookie, in seconds: a session not renewed for this long ends (each renewal sets a new cookie with a new lifetime). At most SESSION_MAX_AGE_SECONDS.',
+    secret: false,
+    default: '604800',
+    min: 60,
+    max: 31536000,
+  }),
+  sessionMaxAgeSeconds: intVar({
+    name: 'SESSION_MAX_AGE_SECONDS',
+    description: 'Longest a session lasts from its log-in, in seconds, however often it is renewed; then the user logs in again.',
+    secret: false,
+    default: '2592000',
+    min: 60,
+    max: 31536000,
+  }),
+  sessionRefreshGraceSeconds: intVar({
+    name: 'SESSION_REFRESH_GRACE_SECONDS',
+    description:
+      'For this many seconds after a refresh, the refresh cookie it replaced may be presented again and gets the same new cookie (two tabs renewing at once, an answer lost on the way); presented later, or once the new cookie was used, it ends the session as a stolen one would. 0: any second use ends the session.',
+    secret: false,
+    default: '10',
+    min: 0,
+    max: 60,
+  }),
+  sessionCookieSecure: enumVar({
+    name: 'SESSION_COOKIE_SECURE',
+    description:
+      'always: the refresh cookie is Secure (browsers keep it over HTTPS; Chromium also from http://localhost and http://127.0.0.1). auto: Secure only when the browser connects over HTTPS (the connection, or X-Forwarded-Proto), for development over plain HTTP, where a browser drops a Secure cookie.',
+    secret: false,
+    default: 'always',
+    values: ['always', 'auto'],
+  }),
   loginRateLimitPerMinute: intVar({
     name: 'LOGIN_RATE_LIMIT_PER_MINUTE',
     description:

@@ -14,11 +14,12 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { API_ROUTES, BACKEND, BACKEND_ENV, FRONTEND, FRONTEND_ENV, type Session, type TaskPage } from '@todo/contract';
+import { API_ROUTES, BACKEND, BACKEND_ENV, FRONTEND, FRONTEND_ENV, SESSION_COOKIE, type TaskPage } from '@todo/contract';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { freePort, statusOf } from '../scripts/local-http';
 import { axeViolations, contrast, type ContrastKind, type ContrastResult, describeContrast } from './a11y';
 import { describe as describePerf, measure, type PerfCase, routeHtml, seedUser } from './perf';
+import { pageToken, SESSION_BACKEND_ENV, sessionSteps } from './sessions';
 
 const repo = path.resolve(__dirname, '../..');
 const shots = path.join(repo, '.artifacts/screenshots');
@@ -177,7 +178,7 @@ async function login(page: Page, base: string, email: string, password: string) 
 
 /** The API as the signed-in tab sees it (its token), for checks behind the UI's back. */
 async function apiList(page: Page, base: string, q: string): Promise<TaskPage> {
-  const token = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('todo.session') ?? 'null') as Session | null)?.token ?? '');
+  const token = await pageToken(page);
   const res = await fetch(`${base}${API_ROUTES.tasks}?q=${encodeURIComponent(q)}`, { headers: { Authorization: `Bearer ${token}` } });
   expect(res.ok, `GET tasks: ${res.status}`);
   return (await res.json()) as TaskPage;
@@ -218,6 +219,7 @@ async function main() {
     [BACKEND_ENV.jwtSecret.name]: randomBytes(32).toString('hex'),
     // The test logs in several times from one address.
     [BACKEND_ENV.loginRateLimitPerMinute.name]: '1000',
+    ...SESSION_BACKEND_ENV,
   };
   if (process.env.DATABASE_URL) {
     // A real PostgreSQL: apply the migrations first, as the init container does in the cluster
@@ -247,17 +249,14 @@ async function main() {
     // Any console error (a CSP violation among them) or uncaught exception fails the run.
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
-      if (/status of 40[0-9]/.test(m.text()) || (injectedFailures && /status of 503/.test(m.text()))) return;
+      if (/status of 4[0-9][0-9]/.test(m.text()) || (injectedFailures && /status of 503/.test(m.text()))) return;
       problems.push(`console: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   };
   try {
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const launchArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+    browser = await chromium.launch({ executablePath, headless: true, args: launchArgs });
     const newContext = async (opts: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; locale?: string } = {}) => {
       const ctx = await browser!.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC', colorScheme: 'light', ...opts });
       ctx.setDefaultTimeout(TIMEOUT);
@@ -789,16 +788,16 @@ async function main() {
       await expectText(taskItem(page, 'Write quarterly report'), /#q4/);
     });
 
-    await step('an invalid session token sends the user back to log in', async () => {
-      await page.evaluate(() => {
-        const s = JSON.parse(sessionStorage.getItem('todo.session')!);
-        sessionStorage.setItem('todo.session', JSON.stringify({ ...s, token: 'tampered.token.value' }));
-      });
+    await step('an invalid session cookie sends the user back to log in', async () => {
+      const [cookie] = (await context.cookies()).filter((c) => c.name === SESSION_COOKIE.name);
+      await context.addCookies([{ ...cookie!, value: 'v1.tampered.cookie.value' }]);
       await page.reload();
       await page.getByRole('heading', { name: 'Log in', level: 1 }).waitFor();
       await expectText(page.getByRole('status'), /session has ended/);
     });
     await context.close();
+
+    await sessionSteps({ browser, executablePath, launchArgs, base, crossSite: `http://localhost:${backendPort}${BACKEND.livenessPath}`, password, newContext, step, until, expect, watch, screenshot, log, viewports: { desktop: DESKTOP, phone: PHONE } });
 
     // ---- every state at both sizes, in both colour schemes --------------------------------------
     for (const [size, viewport] of [

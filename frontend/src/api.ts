@@ -1,6 +1,8 @@
 import {
+  API_HEADERS,
   API_ROUTES,
   BACKEND,
+  CSRF_HEADER_VALUE,
   type Credentials,
   type Session,
   type Task,
@@ -18,10 +20,18 @@ export class ApiRequestError extends Error {
     /** HTTP status, or 0 when the server could not be reached at all. */
     readonly status: number,
     message: string,
+    /** The request body's field the API named (`body/password …` → `password`), if any. */
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'ApiRequestError';
   }
+}
+
+/** The body field an API message names first (`body/password is …` → `password`). */
+export function fieldOf(body: unknown): string | undefined {
+  const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? /^body\/([A-Za-z]+)\b/.exec(message)?.[1] : undefined;
 }
 
 /**
@@ -51,9 +61,14 @@ export function describeFailure(status: number, statusText: string, body: unknow
 
 export interface ApiClientOptions {
   baseUrl: string;
-  getToken(): string | null;
-  /** Called when an authenticated call answers 401: the token expired or was revoked. */
-  onUnauthorized(): void;
+  /** The access token to send (renewed first when it is about to expire), or null. */
+  getToken(): string | null | Promise<string | null>;
+  /**
+   * Called when an authenticated call sent with `token` answers 401 (the token expired, or its
+   * session ended): may renew the session and give the token to retry with, once; null, or nothing,
+   * means the session is over. May throw (a renewal that could not reach the server).
+   */
+  onUnauthorized(token: string | null): void | string | null | Promise<string | null>;
   fetch?: typeof fetch;
 }
 
@@ -62,6 +77,8 @@ interface RequestOptions {
   query?: URLSearchParams;
   /** Send the session token, and treat 401 as "session over" (false for log-in and sign-up). */
   auth?: boolean;
+  /** A cookie route: sends the header that proves the request comes from this site. */
+  csrf?: boolean;
   /** Let the request outlive the page (a deferred delete flushed when the page is hidden). */
   keepalive?: boolean;
 }
@@ -83,24 +100,40 @@ export class ApiClient {
     this.fetchImpl = opts.fetch ?? ((...args) => globalThis.fetch(...args));
   }
 
-  async request<T>(method: string, route: string, { body, query, auth = true, keepalive }: RequestOptions = {}): Promise<T> {
+  async request<T>(method: string, route: string, options: RequestOptions = {}): Promise<T> {
+    const { auth = true } = options;
+    const token = auth ? await this.opts.getToken() : null;
+    let res = await this.send(method, route, options, token);
+    if (res.status === 401 && auth) {
+      // Renewed in the meantime (another tab, an expiry the timer missed): once more with the new token.
+      const retry = await this.opts.onUnauthorized(token);
+      if (retry) res = await this.send(method, route, options, retry);
+      if (res.status === 401) {
+        if (retry) await this.opts.onUnauthorized(retry);
+        throw new ApiRequestError(401, SESSION_ENDED);
+      }
+    }
+    return this.read<T>(res);
+  }
+
+  private async send(method: string, route: string, { body, query, csrf, keepalive }: RequestOptions, token: string | null): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     // No Content-Type without a body: the API rejects an empty body declared as JSON.
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const token = auth ? this.opts.getToken() : null;
     if (token) headers.Authorization = `Bearer ${token}`;
+    if (csrf) headers[API_HEADERS.csrf] = CSRF_HEADER_VALUE;
     const qs = query?.toString();
     const url = apiUrl(this.opts.baseUrl, route) + (qs ? `?${qs}` : '');
-
-    let res: Response;
     try {
       const init: RequestInit = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
       if (keepalive) init.keepalive = true;
-      res = await this.fetchImpl(url, init);
+      return await this.fetchImpl(url, init);
     } catch {
       throw new ApiRequestError(0, 'Cannot reach the server. Check your connection and try again.');
     }
+  }
 
+  private async read<T>(res: Response): Promise<T> {
     const text = await res.text().catch(() => '');
     let parsed: unknown;
     if (text) {
@@ -115,11 +148,7 @@ export class ApiClient {
       if (parsed === undefined) throw new ApiRequestError(res.status, 'The server sent a response this app cannot read.');
       return parsed as T;
     }
-    if (res.status === 401 && auth) {
-      this.opts.onUnauthorized();
-      throw new ApiRequestError(401, SESSION_ENDED);
-    }
-    throw new ApiRequestError(res.status, describeFailure(res.status, res.statusText, parsed));
+    throw new ApiRequestError(res.status, describeFailure(res.status, res.statusText, parsed), fieldOf(parsed));
   }
 
   signup(credentials: Credentials): Promise<Session> {
@@ -128,8 +157,13 @@ export class ApiClient {
   login(credentials: Credentials): Promise<Session> {
     return this.request('POST', API_ROUTES.login, { body: credentials, auth: false });
   }
+  /** Renews the session with the refresh cookie (rotated by the answer): a new access token. */
+  refresh(): Promise<Session> {
+    return this.request('POST', API_ROUTES.refresh, { auth: false, csrf: true });
+  }
+  /** Ends the refresh cookie's session, every token of it, and clears the cookie. */
   logout(): Promise<void> {
-    return this.request('POST', API_ROUTES.logout);
+    return this.request('POST', API_ROUTES.sessionLogout, { auth: false, csrf: true });
   }
   me(): Promise<User> {
     return this.request('GET', API_ROUTES.me);

@@ -3,25 +3,23 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { ApiClient } from './api';
 import { loadRuntimeConfig } from './config';
-import { clearSession, loadSession } from './session';
+import { browserSessions } from './session';
 import './styles.css';
 
 const root = createRoot(document.getElementById('root')!);
 
 loadRuntimeConfig().then(
   (config) => {
-    let onUnauthorized = () => {};
     const api = new ApiClient({
       baseUrl: config.apiBaseUrl,
-      getToken: () => loadSession()?.token ?? null,
-      onUnauthorized: () => {
-        clearSession();
-        onUnauthorized();
-      },
+      getToken: () => sessions.accessToken(),
+      onUnauthorized: (token) => sessions.unauthorized(token),
     });
+    const sessions = browserSessions(api);
+    const restored = sessions.restore();
     root.render(
       <StrictMode>
-        <App api={api} registerUnauthorized={(fn) => (onUnauthorized = fn)} />
+        <App api={api} sessions={sessions} restored={restored} />
       </StrictMode>,
     );
   },

@@ -23,7 +23,14 @@ const json = (status: number, body: unknown) => new Response(JSON.stringify(body
 function client(respond: (call: Call) => Response | Promise<Response>, token: string | null = 'tok') {
   const f = fakeFetch(respond);
   let unauthorized = 0;
-  const api = new ApiClient({ baseUrl: '/api', getToken: () => token, onUnauthorized: () => unauthorized++, fetch: f.fn });
+  const api = new ApiClient({
+    baseUrl: '/api',
+    getToken: () => token,
+    onUnauthorized: () => {
+      unauthorized++;
+    },
+    fetch: f.fn,
+  });
   return { api, calls: f.calls, unauthorized: () => unauthorized };
 }
 
@@ -59,7 +66,7 @@ describe('ApiClient', () => {
       expect((call.init.headers as Record<string, string>)['Content-Type']).toBeUndefined();
       expect(call.init.body).toBeUndefined();
     }
-    expect(c.calls.map((x) => `${x.init.method} ${x.url}`)).toEqual(['DELETE /api/tasks/42', 'POST /api/auth/logout']);
+    expect(c.calls.map((x) => `${x.init.method} ${x.url}`)).toEqual(['DELETE /api/tasks/42', 'POST /api/auth/session/logout']);
     expect(c.calls[0]!.init.keepalive).toBeUndefined();
   });
 
@@ -83,6 +90,37 @@ describe('ApiClient', () => {
     const c = client(() => json(401, { statusCode: 401, error: 'Unauthorized', message: 'Token expired' }));
     await expect(c.api.listTasks({})).rejects.toThrow(SESSION_ENDED);
     expect(c.unauthorized()).toBe(1);
+  });
+
+  it('retries once with the token a renewal gives after a 401, and ends the session when that fails too', async () => {
+    let n = 0;
+    const f = fakeFetch((call) => {
+      n++;
+      const auth = (call.init.headers as Record<string, string>).Authorization;
+      return auth === 'Bearer new' ? json(200, { items: [], total: 0, page: 1, pageSize: 20 }) : json(401, { statusCode: 401, error: 'Unauthorized', message: 'expired' });
+    });
+    const seen: (string | null)[] = [];
+    const api = new ApiClient({ baseUrl: '/api', getToken: () => 'old', onUnauthorized: async (t) => (seen.push(t), t === 'old' ? 'new' : null), fetch: f.fn });
+    await expect(api.listTasks({})).resolves.toMatchObject({ total: 0 });
+    expect([n, seen]).toEqual([2, ['old']]);
+    const never = new ApiClient({ baseUrl: '/api', getToken: () => 'old', onUnauthorized: async (t) => (seen.push(t), t === 'old' ? 'other' : null), fetch: f.fn });
+    await expect(never.listTasks({})).rejects.toThrow(SESSION_ENDED);
+    expect(seen).toEqual(['old', 'old', 'other']);
+  });
+
+  it('calls the cookie routes with the CSRF header and no token; their 401 is the API’s message, not a retry', async () => {
+    const c = client(() => json(401, { statusCode: 401, error: 'Unauthorized', message: 'There is no session to renew: log in first.' }));
+    await expect(c.api.refresh()).rejects.toThrow('There is no session to renew: log in first.');
+    const headers = c.calls[0]!.init.headers as Record<string, string>;
+    expect([c.calls[0]!.url, headers['X-Requested-With'], headers.Authorization]).toEqual(['/api/auth/session/refresh', 'fetch', undefined]);
+    expect(c.unauthorized()).toBe(0);
+  });
+
+  it('names the field of an API message (a common password at sign-up: 422 body/password …)', async () => {
+    const message = 'body/password is one of the most commonly used passwords; choose one that is harder to guess';
+    const c = client(() => json(422, { statusCode: 422, error: 'Unprocessable Entity', message }));
+    const err = (await c.api.signup({ email: 'a@b.c', password: 'password1' }).catch((e: unknown) => e)) as ApiRequestError;
+    expect([err.status, err.field, err.message]).toEqual([422, 'password', 'Password is one of the most commonly used passwords; choose one that is harder to guess']);
   });
 
   it('treats 401 from log-in as wrong credentials, not as an ended session, and sends no token', async () => {

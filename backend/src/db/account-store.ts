@@ -1,4 +1,4 @@
-/** The SQL of accounts and sessions: users, and the tokens revoked at log-out. */
+/** The SQL of accounts: users, the session check of access tokens, and revoked tokens of an earlier release. */
 import type { User } from '@todo/contract';
 import { PREPARED } from './sql';
 import type { Queryable } from './types';
@@ -27,20 +27,19 @@ export function createAccountStore(db: Queryable) {
       return rows[0] && { ...toUser(rows[0]), passwordHash: rows[0].password_hash };
     },
 
-    /** The token's user, or undefined when the user is gone or the token was revoked (one query). */
-    async sessionUser(userId: string, jti: string): Promise<User | undefined> {
+    /** The token's user, or undefined when the user is gone or the token's session ended (one query). */
+    async sessionUser(userId: string, sessionId: string): Promise<User | undefined> {
       const { rows } = await db.query<UserRow>(
         'select u.id, u.email, u.created_at from users u where u.id = $1 and not exists (select 1 from revoked_tokens r where r.jti = $2)',
-        [userId, jti],
+        [userId, sessionId],
         PREPARED,
       );
       return rows[0] && toUser(rows[0]);
     },
 
+    /** Revokes a token that belongs to no session row (an access token of an earlier release, keyed by its jti). */
     async revokeToken(jti: string, expiresAt: Date): Promise<void> {
       await db.query('insert into revoked_tokens (jti, expires_at) values ($1, $2) on conflict (jti) do nothing', [jti, expiresAt.toISOString()]);
-      // Tokens past their expiry are refused anyway: forget them.
-      await db.query('delete from revoked_tokens where expires_at < now()');
     },
   };
 }

@@ -129,6 +129,34 @@ export const MIGRATIONS: readonly Migration[] = [
       create index idempotency_keys_created_idx on idempotency_keys (created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'sessions: refresh-token families with their current generation',
+    // One row per session (a log-in): the refresh token of generation N is computed from (id, N)
+    // with a server key (src/auth/refresh-token.ts), so no token is stored. A refresh presenting the
+    // current generation moves it on; an older one (outside the grace period) is a reuse and ends the
+    // session. Ending a session also puts its id in revoked_tokens until access_expires_at, the latest
+    // expiry of an access token issued for it: access tokens carry the session id (claim sid), and
+    // every session check looks it up there.
+    sql: `
+      create table sessions (
+        id uuid primary key,
+        user_id uuid not null references users (id) on delete cascade,
+        generation integer not null default 1,
+        -- when the current generation was issued: its idle deadline and the grace period start here
+        rotated_at timestamptz not null default now(),
+        created_at timestamptz not null default now(),
+        -- the absolute end (SESSION_MAX_AGE_SECONDS after the log-in)
+        expires_at timestamptz not null,
+        access_expires_at timestamptz not null,
+        ended_at timestamptz,
+        -- 'logout', 'reuse', 'idle' or 'expired'
+        end_reason text
+      );
+      create index sessions_user_idx on sessions (user_id);
+      create index sessions_expires_idx on sessions (expires_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -6,7 +6,7 @@
 /** Keep the statement prepared on each connection (its text comes from a small fixed set). */
 export const PREPARED = { prepare: true } as const;
 
-/** Sent when the session check inside a statement failed (no such user, or the token was revoked). */
+/** Sent when the session check inside a statement failed (no such user, or the token's session ended). */
 export const SESSION_INVALID = Symbol('session invalid');
 
 /** A timestamp as JavaScript's toISOString() writes it (UTC, milliseconds, Z). */
@@ -18,14 +18,17 @@ export const TASK_JSON = `json_build_object(
   'dueDate', to_char(due_date, 'YYYY-MM-DD'), 'completed', completed, 'completedAt', ${isoSql('completed_at')},
   'createdAt', ${isoSql('created_at')}, 'updatedAt', ${isoSql('updated_at')}, 'version', version)`;
 
-/** True when user $1 exists and token `jtiParam` is not revoked: the session check, inside a statement. */
-export const SESSION_OK = (jtiParam: string) =>
-  `exists (select 1 from users u where u.id = $1 and not exists (select 1 from revoked_tokens r where r.jti = ${jtiParam}))`;
+/**
+ * True when user $1 exists and the session `sidParam` (the access token's sid claim) was not ended:
+ * the session check, inside a statement.
+ */
+export const SESSION_OK = (sidParam: string) =>
+  `exists (select 1 from users u where u.id = $1 and not exists (select 1 from revoked_tokens r where r.jti = ${sidParam}))`;
 
 /**
- * The user's `tasks_version` as text when user $1 exists and token `jtiParam` is not revoked, else
- * null: the session check and the list cache's version in one expression (one snapshot with the
- * rest of the statement).
+ * The user's `tasks_version` as text when user $1 exists and the session `sidParam` was not ended,
+ * else null: the session check and the list cache's version in one expression (one snapshot with
+ * the rest of the statement).
  */
-export const SESSION_VERSION = (jtiParam: string) =>
-  `(select u.tasks_version::text from users u where u.id = $1 and not exists (select 1 from revoked_tokens r where r.jti = ${jtiParam}))`;
+export const SESSION_VERSION = (sidParam: string) =>
+  `(select u.tasks_version::text from users u where u.id = $1 and not exists (select 1 from revoked_tokens r where r.jti = ${sidParam}))`;

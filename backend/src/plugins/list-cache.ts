@@ -56,12 +56,12 @@ export const listCache = fp<{ maxBytes?: number }>(
     async function send(request: FastifyRequest, reply: FastifyReply, params: ListParams) {
       // JSON text from the database, sent as it is (the shape of TaskPageSchema; see src/db/task-store.ts),
       // or the same bytes from the cache when the user's tasks_version says they are still exact.
-      const { sub, jti } = request.claims!;
+      const { sub, sid } = request.claims!;
       const key = listKey(sub, params);
       const cached = cache.get(key);
       const ifNoneMatch = request.headers['if-none-match'];
       if (cached || ifNoneMatch) {
-        const version = await versions.check(sub, jti);
+        const version = await versions.check(sub, sid);
         if (version === SESSION_INVALID) throw sessionInvalid();
         const etag = cached?.version === version ? cached.etag : pageEtag(key, version);
         if (ifNoneMatch && etagMatches(ifNoneMatch, etag)) return reply.code(304).header('etag', etag).send();
@@ -71,7 +71,7 @@ export const listCache = fp<{ maxBytes?: number }>(
         }
       }
       cache.misses++;
-      const page = await app.tasks.list(sub, jti, params);
+      const page = await app.tasks.list(sub, sid, params);
       if (page === SESSION_INVALID) throw sessionInvalid();
       return sendPage(request, reply, key, cache.set(key, page.version, Buffer.from(page.json)));
     }

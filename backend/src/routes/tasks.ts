@@ -95,10 +95,10 @@ export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { q
       },
     },
     async (request, reply) => {
-      const { sub, jti } = request.claims!;
+      const { sub, sid } = request.claims!;
       await app.limits.write(request);
       const key = request.headers['idempotency-key'];
-      const outcome: CreateOutcome = key ? await app.tasks.createIdempotent(sub, jti, key, request.body, quota) : await app.tasks.create(sub, jti, request.body, quota);
+      const outcome: CreateOutcome = key ? await app.tasks.createIdempotent(sub, sid, key, request.body, quota) : await app.tasks.create(sub, sid, request.body, quota);
       switch (outcome.kind) {
         case 'session':
           throw sessionInvalid();

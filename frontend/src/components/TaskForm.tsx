@@ -2,6 +2,7 @@ import { LIMITS, PRIORITIES, type Priority, type Task, type TaskCreate } from '@
 import { type FormEvent, type KeyboardEvent, useId, useRef, useState } from 'react';
 import { formatTags, parseTags } from '../tags';
 import { userMessage as errorMessage } from '../api';
+import { useDrafts } from '../drafts';
 
 export const PRIORITY_LABELS: Record<Priority, string> = { high: 'High', medium: 'Medium', low: 'Low' };
 
@@ -42,6 +43,12 @@ interface Props {
   onSubmit(values: Required<TaskCreate>, draft: FormDraft): Promise<unknown> | void;
   onCancel?(): void;
   autoFocus?: boolean;
+  /**
+   * Keep what is typed as a draft under this name (src/drafts.ts) until it is saved or cancelled, so
+   * that it survives a session that ended. The new-task form forgets it once the task is saved; an
+   * edit's owner does (it knows when the save went through).
+   */
+  draftName?: string;
 }
 
 type FieldErrors = { title?: string; tags?: string };
@@ -55,11 +62,13 @@ function check(d: FormDraft): FieldErrors {
 }
 
 /** The form for a new task and for editing one: the same fields, the same checks. */
-export function TaskForm({ task, draft, initialError, compact, submitLabel, onSubmit, onCancel, autoFocus }: Props) {
-  const [values, setValues] = useState<FormDraft>(() => draft ?? (task ? draftOf(task) : EMPTY));
+export function TaskForm({ task, draft, initialError, compact, submitLabel, onSubmit, onCancel, autoFocus, draftName }: Props) {
+  const drafts = useDrafts();
+  const [kept] = useState(() => (draftName && !draft ? drafts.load<FormDraft>(draftName) : null));
+  const [values, setValues] = useState<FormDraft>(() => draft ?? kept ?? (task ? draftOf(task) : EMPTY));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(initialError ?? null);
-  const [expanded, setExpanded] = useState(!compact);
+  const [expanded, setExpanded] = useState(!compact || Boolean(kept && (kept.description || kept.tags || kept.dueDate || kept.priority !== 'medium')));
   const titleRef = useRef<HTMLInputElement>(null);
   const tagsRef = useRef<HTMLInputElement>(null);
   const id = useId();
@@ -68,6 +77,7 @@ export function TaskForm({ task, draft, initialError, compact, submitLabel, onSu
   const set = <K extends keyof FormDraft>(key: K, value: FormDraft[K]) => {
     const next = { ...values, [key]: value };
     setValues(next);
+    if (draftName) drafts.save(draftName, next);
     setFormError(null);
     if (key === 'title' || key === 'tags') {
       const field = key as keyof FieldErrors;
@@ -102,6 +112,8 @@ export function TaskForm({ task, draft, initialError, compact, submitLabel, onSu
     }
     try {
       await onSubmit(out, sent);
+      // Saved: the draft goes, unless another one was started meanwhile.
+      if (draftName && !task && JSON.stringify(drafts.load(draftName)) === JSON.stringify(sent)) drafts.clear(draftName);
     } catch (err) {
       if (task) {
         setFormError(errorMessage(err));

@@ -2,6 +2,7 @@ import type { Task, TaskCreate } from '@todo/contract';
 import { memo, useEffect, useId, useRef, useState } from 'react';
 import { userMessage } from '../api';
 import { dueLabel } from '../dates';
+import { editDraft, useDrafts } from '../drafts';
 import type { ViewTask } from '../tasks/changes';
 import { ConfirmDelete } from './ConfirmDelete';
 import { type FormDraft, PRIORITY_LABELS, TaskForm } from './TaskForm';
@@ -22,7 +23,10 @@ interface Props {
 
 /** One row of the list. Memoised: a change to one task re-renders that row only. */
 export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSelect, onToggle, onSave, onDelete, onTagClick, today, locale }: Props) {
-  const [editing, setEditing] = useState(false);
+  const drafts = useDrafts();
+  const draftName = editDraft(task.id);
+  // An edit left unsaved when the session ended opens again, as it was typed.
+  const [editing, setEditing] = useState(() => drafts.has(draftName));
   /** An edit the server refused: the form reopens with it and the reason. */
   const [draft, setDraft] = useState<{ values: FormDraft; error: string } | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -57,19 +61,24 @@ export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSe
           initialError={draft?.error}
           submitLabel="Save"
           autoFocus
+          draftName={draftName}
           onSubmit={(values, typed) => {
             // The list shows the edit at once; if the server refuses it, the form comes back
             // with what was typed and the reason.
             returnFocus.current = true;
             setDraft(null);
             setEditing(false);
-            onSave(task, values).catch((err: unknown) => {
-              setDraft({ values: typed, error: userMessage(err) });
-              setEditing(true);
-            });
+            onSave(task, values).then(
+              () => drafts.clear(draftName),
+              (err: unknown) => {
+                setDraft({ values: typed, error: userMessage(err) });
+                setEditing(true);
+              },
+            );
           }}
           onCancel={() => {
             returnFocus.current = true;
+            drafts.clear(draftName);
             setDraft(null);
             setEditing(false);
           }}

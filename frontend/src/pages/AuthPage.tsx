@@ -16,8 +16,12 @@ export function AuthPage({ mode, api, notice, onAuthenticated }: Props) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
+  /** An error about one field (the API named it, e.g. a common password at sign-up): shown at that field. */
+  const [fieldError, setFieldError] = useState<{ field: 'email' | 'password'; message: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
+  const emailRef = useRef<HTMLInputElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
   const ids = useId();
 
   useEffect(() => {
@@ -25,11 +29,17 @@ export function AuthPage({ mode, api, notice, onAuthenticated }: Props) {
     if (hasNavigated()) heading.current?.focus();
   }, [title]);
 
+  const showFieldError = (field: 'email' | 'password', message: string) => {
+    setFieldError({ field, message });
+    (field === 'email' ? emailRef : passwordRef).current?.focus();
+  };
+
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError(null);
+    setFieldError(null);
     if (isSignup && password.length < LIMITS.passwordMinLength) {
-      setError(`The password needs at least ${LIMITS.passwordMinLength} characters.`);
+      showFieldError('password', `The password needs at least ${LIMITS.passwordMinLength} characters.`);
       return;
     }
     setBusy(true);
@@ -38,10 +48,20 @@ export function AuthPage({ mode, api, notice, onAuthenticated }: Props) {
       const session = isSignup ? await api.signup(credentials) : await api.login(credentials);
       onAuthenticated(session);
     } catch (err) {
-      setError(err instanceof ApiRequestError ? err.message : 'Something went wrong. Please try again.');
       setBusy(false);
+      if (err instanceof ApiRequestError && (err.field === 'email' || err.field === 'password')) showFieldError(err.field, err.message);
+      else setError(err instanceof ApiRequestError ? err.message : 'Something went wrong. Please try again.');
     }
   }
+
+  const errorId = (field: 'email' | 'password') => (fieldError?.field === field ? `${ids}-${field}-error` : undefined);
+  const describedBy = (...parts: (string | undefined | false)[]) => parts.filter(Boolean).join(' ') || undefined;
+  const fieldErrorLine = (field: 'email' | 'password') =>
+    fieldError?.field === field && (
+      <p id={`${ids}-${field}-error`} className="field-error" role="alert">
+        {fieldError.message}
+      </p>
+    );
 
   const other = isSignup ? { path: '/login', text: 'Already have an account?', link: 'Log in' } : { path: '/signup', text: 'New here?', link: 'Create an account' };
 
@@ -68,9 +88,13 @@ export function AuthPage({ mode, api, notice, onAuthenticated }: Props) {
             autoComplete="email"
             required
             maxLength={LIMITS.emailMaxLength}
+            ref={emailRef}
+            aria-invalid={fieldError?.field === 'email' || undefined}
+            aria-describedby={errorId('email')}
             value={email}
-            onChange={(e) => (setEmail(e.target.value), setError(null))}
+            onChange={(e) => (setEmail(e.target.value), setError(null), fieldError?.field === 'email' && setFieldError(null))}
           />
+          {fieldErrorLine('email')}
         </div>
         <div className="field">
           <label htmlFor={`${ids}-password`}>Password</label>
@@ -82,13 +106,16 @@ export function AuthPage({ mode, api, notice, onAuthenticated }: Props) {
             required
             minLength={isSignup ? LIMITS.passwordMinLength : undefined}
             maxLength={LIMITS.passwordMaxLength}
-            aria-describedby={isSignup ? `${ids}-pwhint` : undefined}
+            ref={passwordRef}
+            aria-invalid={fieldError?.field === 'password' || undefined}
+            aria-describedby={describedBy(errorId('password'), isSignup && `${ids}-pwhint`)}
             value={password}
-            onChange={(e) => (setPassword(e.target.value), setError(null))}
+            onChange={(e) => (setPassword(e.target.value), setError(null), fieldError?.field === 'password' && setFieldError(null))}
           />
+          {fieldErrorLine('password')}
           {isSignup && (
             <p id={`${ids}-pwhint`} className="hint">
-              At least {LIMITS.passwordMinLength} characters.
+              At least {LIMITS.passwordMinLength} characters, not a common password.
             </p>
           )}
         </div>

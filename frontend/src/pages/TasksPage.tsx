@@ -7,6 +7,7 @@ import { TaskForm } from '../components/TaskForm';
 import { TaskItem } from '../components/TaskItem';
 import { Toasts } from '../components/Toasts';
 import { currentLocale, todayIso } from '../dates';
+import { NEW_TASK_DRAFT } from '../drafts';
 import { hasFilters, type ListQuery, listQueryToSearch, pageCount, parseListQuery } from '../query';
 import { hasNavigated, navigate } from '../router';
 import type { ViewTask } from '../tasks/changes';
@@ -219,7 +220,7 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
           <h2 id="new-task-heading" className="sr-only">
             New task
           </h2>
-          <TaskForm compact submitLabel="Add task" onSubmit={create} />
+          <TaskForm compact submitLabel="Add task" onSubmit={create} draftName={NEW_TASK_DRAFT} />
         </section>
 
         <Filters query={query} onChange={setQuery} />
