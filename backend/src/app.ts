@@ -19,6 +19,8 @@ import { rateLimits } from './plugins/rate-limits';
 import { taskStore } from './plugins/task-store';
 import { wellFormed } from './plugins/well-formed';
 import { accountRoutes } from './routes/accounts';
+import { reminderRoutes } from './routes/reminders';
+import { settingsRoutes } from './routes/settings';
 import { taskRoutes } from './routes/tasks';
 
 export interface BackendOptions {
@@ -145,6 +147,8 @@ export function createBackend(opts: BackendOptions): Backend {
   void app.register(health, { readinessTimeoutMs: opts.readinessTimeoutMs ?? 1000, schemaChecked: opts.schemaChecked ?? false });
   void app.register(accountRoutes, { passwords });
   void app.register(taskRoutes, { quota: opts.taskQuota ?? 1_000_000 });
+  void app.register(reminderRoutes);
+  void app.register(settingsRoutes);
 
   return {
     app,

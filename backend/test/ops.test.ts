@@ -112,6 +112,10 @@ describe('OpenAPI document', () => {
         `GET ${API_ROUTES.tasks}/{id}`,
         `PATCH ${API_ROUTES.tasks}/{id}`,
         `DELETE ${API_ROUTES.tasks}/{id}`,
+        `GET ${API_ROUTES.reminders}`,
+        `POST ${API_ROUTES.remindersAcknowledge}`,
+        `GET ${API_ROUTES.settings}`,
+        `PATCH ${API_ROUTES.settings}`,
       ].sort(),
     );
     const list = doc.paths[API_ROUTES.tasks].get;
@@ -124,6 +128,10 @@ describe('OpenAPI document', () => {
     expect(doc.paths[`${API_ROUTES.tasks}/{id}`].patch.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
     expect(doc.components.schemas.TaskPage.properties.items.items).toEqual({ $ref: '#/components/schemas/Task' });
     expect(doc.components.schemas.TaskCreate.additionalProperties).toBe(false);
+    expect(doc.components.schemas.TaskCreate.properties.recurrence.anyOf[0]).toEqual({ $ref: '#/components/schemas/RecurrenceInput' });
+    expect(doc.components.schemas.Task.properties.recurrence.anyOf[0]).toEqual({ $ref: '#/components/schemas/Recurrence' });
+    expect(doc.paths[`${API_ROUTES.tasks}/{id}`].delete.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['id', 'if-match', 'scope']);
+    expect(doc.paths[API_ROUTES.reminders].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ReminderList' });
   });
 });
 

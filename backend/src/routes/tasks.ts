@@ -3,9 +3,12 @@
  * the user's write rate limit (429 with Retry-After). Concurrency: a task's ETag is `"<version>"`;
  * PATCH and DELETE with If-Match apply only to that version (412 otherwise), so two clients editing
  * one task cannot silently overwrite each other. POST with an Idempotency-Key creates the task once
- * (src/db/idempotency.ts). Creates beyond TASK_QUOTA_PER_USER are refused with 403.
+ * (src/db/idempotency.ts). Creates beyond TASK_QUOTA_PER_USER are refused with 403. Recurring tasks:
+ * completing (or deleting) an occurrence creates the next one in the same transaction
+ * (src/db/series.ts); DELETE with `scope=series` removes every occurrence.
  */
-import { API_ROUTES, LIMITS, type TaskCreate, type TaskQuery, type TaskUpdate } from '@todo/contract';
+import { API_ROUTES, type DeleteScope, LIMITS, type TaskCreate, type TaskQuery, type TaskUpdate } from '@todo/contract';
+import { normalizeInstant } from '@todo/contract/recurrence';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { CreateOutcome, TaskJson } from '../db/task-store';
 import { HttpError, sessionInvalid } from '../errors';
@@ -15,6 +18,7 @@ import {
   IdempotencyHeaderSchema,
   IfMatchHeaderSchema,
   TaskCreateSchema,
+  TaskDeleteQuerySchema,
   TaskPageSchema,
   TaskParamsSchema,
   TaskQuerySchema,
@@ -41,6 +45,20 @@ export function ifMatchVersions(header: string | undefined): number[] | undefine
   return versions;
 }
 
+/**
+ * A reminder the schema let through that Temporal cannot place (kept as a check of its own: the
+ * schema's pattern and ajv's date-time format are what clients see).
+ */
+export function checkRemindAt(body: { remindAt?: string | null }, where = 'body/remindAt'): void {
+  if (typeof body.remindAt !== 'string') return;
+  try {
+    normalizeInstant(body.remindAt);
+  } catch {
+    throw new HttpError(400, `${where} must be a date and time with an offset, ISO 8601 (e.g. 2026-03-30T07:00:00Z), years 0001 to 9999`);
+  }
+}
+
+const quotaExceeded = (quota: number, what = 'adding more') => new HttpError(403, `You have ${quota} tasks, the most an account may have. Delete some before ${what}.`);
 const notFound = () => new HttpError(404, 'There is no such task.');
 const changed = () => new HttpError(412, 'The task was changed since you read it. Load it again and repeat your change on the current version.');
 const json = (reply: FastifyReply, status: number, text: string) => reply.code(status).type('application/json; charset=utf-8').send(text);
@@ -97,13 +115,14 @@ export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { q
     async (request, reply) => {
       const { sub, jti } = request.claims!;
       await app.limits.write(request);
+      checkRemindAt(request.body);
       const key = request.headers['idempotency-key'];
       const outcome: CreateOutcome = key ? await app.tasks.createIdempotent(sub, jti, key, request.body, quota) : await app.tasks.create(sub, jti, request.body, quota);
       switch (outcome.kind) {
         case 'session':
           throw sessionInvalid();
         case 'quota':
-          throw new HttpError(403, `You have ${quota} tasks, the most an account may have. Delete some before adding more.`);
+          throw quotaExceeded(quota);
         case 'key-reused':
           throw new HttpError(422, 'This Idempotency-Key was already used for a different task. Use a new key for a new task.');
         case 'replayed':
@@ -147,47 +166,63 @@ export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { q
   app.patch<{ Params: { id: string }; Body: TaskUpdate; Headers: { 'if-match'?: string } }>(
     taskPath,
     {
-      config: { auth: 'session' },
+      config: { auth: 'inline' },
       schema: {
-        summary: 'Change a task (any subset of its fields; `completed: true` marks it done); If-Match makes it conditional',
+        summary:
+          'Change a task (any subset of its fields; `completed: true` marks it done, and for a recurring task creates its next occurrence once); If-Match makes it conditional',
         tags: ['tasks'],
         security: bearer,
         params: TaskParamsSchema,
         headers: IfMatchHeaderSchema,
         body: TaskUpdateSchema,
-        response: { 200: TaskSchema, ...errors(400, 401, 404, 412, 413, 415, 429, 503) },
+        response: { 200: TaskSchema, ...errors(400, 401, 403, 404, 412, 413, 415, 429, 503) },
         responseHeaders: { 200: ETAG, 429: RETRY, 503: RETRY },
       },
     },
     async (request, reply) => {
+      const { sub, jti } = request.claims!;
       await app.limits.write(request);
-      const result = await app.tasks.update(request.user.id, request.params.id, request.body, ifMatchVersions(request.headers['if-match']));
-      if (result === 'not-found') throw notFound();
-      if (result === 'precondition-failed') throw changed();
-      return sendTask(reply, 200, result);
+      checkRemindAt(request.body);
+      const result = await app.tasks.update(sub, jti, request.params.id, request.body, quota, ifMatchVersions(request.headers['if-match']));
+      if (typeof result !== 'string') return sendTask(reply, 200, result);
+      throw failure(result, 'completing this repeating task (its next occurrence would be one more)');
     },
   );
 
-  app.delete<{ Params: { id: string }; Headers: { 'if-match'?: string } }>(
+  app.delete<{ Params: { id: string }; Querystring: { scope?: DeleteScope }; Headers: { 'if-match'?: string } }>(
     taskPath,
     {
-      config: { auth: 'session' },
+      config: { auth: 'inline' },
       schema: {
-        summary: 'Delete a task; If-Match makes it conditional',
+        summary: 'Delete a task; for an occurrence of a recurring task, `scope=series` deletes every occurrence, the default skips this one (its next occurrence is created); If-Match makes it conditional',
         tags: ['tasks'],
         security: bearer,
         params: TaskParamsSchema,
+        querystring: TaskDeleteQuerySchema,
         headers: IfMatchHeaderSchema,
-        response: { 204: { type: 'null' }, ...errors(400, 401, 404, 412, 429, 503) },
+        response: { 204: { type: 'null' }, ...errors(400, 401, 403, 404, 412, 429, 503) },
         responseHeaders: { 429: RETRY, 503: RETRY },
       },
     },
     async (request, reply) => {
+      const { sub, jti } = request.claims!;
       await app.limits.write(request);
-      const result = await app.tasks.delete(request.user.id, request.params.id, ifMatchVersions(request.headers['if-match']));
-      if (result === 'not-found') throw notFound();
-      if (result === 'precondition-failed') throw changed();
-      return reply.code(204).send();
+      const result = await app.tasks.delete(sub, jti, request.params.id, request.query.scope ?? 'occurrence', quota, ifMatchVersions(request.headers['if-match']));
+      if (result === 'deleted') return reply.code(204).send();
+      throw failure(result, 'skipping this occurrence (its next one would be one more), or delete the whole series');
     },
   );
+
+  function failure(outcome: 'not-found' | 'precondition-failed' | 'session' | 'quota', quotaWhat: string): HttpError {
+    switch (outcome) {
+      case 'not-found':
+        return notFound();
+      case 'precondition-failed':
+        return changed();
+      case 'session':
+        return sessionInvalid();
+      case 'quota':
+        return quotaExceeded(quota, quotaWhat);
+    }
+  }
 };
