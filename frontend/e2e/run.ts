@@ -19,6 +19,7 @@ import { type Browser, chromium, type Locator, type Page } from 'playwright-core
 import { freePort, statusOf } from '../scripts/local-http';
 import { axeViolations, contrast, type ContrastKind, type ContrastResult, describeContrast } from './a11y';
 import { describe as describePerf, measure, type PerfCase, routeHtml, seedUser } from './perf';
+import { recurringSuite } from './recurring';
 
 const repo = path.resolve(__dirname, '../..');
 const shots = path.join(repo, '.artifacts/screenshots');
@@ -247,7 +248,7 @@ async function main() {
     // Any console error (a CSP violation among them) or uncaught exception fails the run.
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
-      if (/status of 40[0-9]/.test(m.text()) || (injectedFailures && /status of 503/.test(m.text()))) return;
+      if (/status of 4[0-9]{2}/.test(m.text()) || (injectedFailures && /status of 503/.test(m.text()))) return;
       problems.push(`console: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -258,7 +259,7 @@ async function main() {
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    const newContext = async (opts: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; locale?: string } = {}) => {
+    const newContext = async (opts: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; locale?: string; timezoneId?: string; permissions?: string[] } = {}) => {
       const ctx = await browser!.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC', colorScheme: 'light', ...opts });
       ctx.setDefaultTimeout(TIMEOUT);
       return ctx;
@@ -818,6 +819,9 @@ async function main() {
         });
       }
     }
+
+    const kit = { base, newContext, step, until, expectText, screenshot, watch, log, viewports: { desktop: DESKTOP, phone: PHONE } };
+    await recurringSuite({ ...kit, setInjected: (on) => (injectedFailures = on) });
 
     await step('no console errors, CSP violations or uncaught exceptions', async () => {
       if (problems.length) throw new Error(problems.join('\n'));

@@ -1,8 +1,13 @@
 import {
+  API_HEADERS,
   API_ROUTES,
   BACKEND,
   type Credentials,
+  type DeleteScope,
+  type ReminderAcknowledge,
+  type ReminderList,
   type Session,
+  type Settings,
   type Task,
   type TaskCreate,
   type TaskPage,
@@ -64,12 +69,26 @@ interface RequestOptions {
   auth?: boolean;
   /** Let the request outlive the page (a deferred delete flushed when the page is hidden). */
   keepalive?: boolean;
+  headers?: Record<string, string>;
 }
 
 /** Per-call options of the task mutations. */
 export interface MutationOptions {
   keepalive?: boolean;
+  /** The version the change is based on: sent as `If-Match: "<version>"` (412 if the task changed since). */
+  ifMatch?: number;
 }
+
+/** The browser's IANA time zone, when it reports one. */
+export function browserTimeZone(): string | undefined {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ifMatch = (version: number | undefined): Record<string, string> => (version === undefined ? {} : { [API_HEADERS.ifMatch]: `"${version}"` });
 
 /** The sentence to show for any failure: the API's own words for an ApiRequestError. */
 export const userMessage = (err: unknown): string => (err instanceof ApiRequestError ? err.message : 'Something went wrong. Please try again.');
@@ -83,8 +102,8 @@ export class ApiClient {
     this.fetchImpl = opts.fetch ?? ((...args) => globalThis.fetch(...args));
   }
 
-  async request<T>(method: string, route: string, { body, query, auth = true, keepalive }: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+  async request<T>(method: string, route: string, { body, query, auth = true, keepalive, headers: extra }: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...extra };
     // No Content-Type without a body: the API rejects an empty body declared as JSON.
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const token = auth ? this.opts.getToken() : null;
@@ -122,11 +141,12 @@ export class ApiClient {
     throw new ApiRequestError(res.status, describeFailure(res.status, res.statusText, parsed));
   }
 
+  /** Sign-up and log-in also store the browser's time zone as the user's. */
   signup(credentials: Credentials): Promise<Session> {
-    return this.request('POST', API_ROUTES.signup, { body: credentials, auth: false });
+    return this.request('POST', API_ROUTES.signup, { body: { timeZone: browserTimeZone(), ...credentials }, auth: false });
   }
   login(credentials: Credentials): Promise<Session> {
-    return this.request('POST', API_ROUTES.login, { body: credentials, auth: false });
+    return this.request('POST', API_ROUTES.login, { body: { timeZone: browserTimeZone(), ...credentials }, auth: false });
   }
   logout(): Promise<void> {
     return this.request('POST', API_ROUTES.logout);
@@ -137,13 +157,31 @@ export class ApiClient {
   listTasks(query: TaskQuery): Promise<TaskPage> {
     return this.request('GET', API_ROUTES.tasks, { query: taskQueryToSearchParams(query) });
   }
-  createTask(task: TaskCreate): Promise<Task> {
-    return this.request('POST', API_ROUTES.tasks, { body: task });
+  getTask(id: string): Promise<Task> {
+    return this.request('GET', API_ROUTES.task(id));
   }
-  updateTask(id: string, update: TaskUpdate): Promise<Task> {
-    return this.request('PATCH', API_ROUTES.task(id), { body: update });
+  /** `idempotencyKey`: made once per intended task and sent again on every retry of it (one task, however often it is sent). */
+  createTask(task: TaskCreate, idempotencyKey?: string): Promise<Task> {
+    return this.request('POST', API_ROUTES.tasks, { body: task, headers: idempotencyKey ? { [API_HEADERS.idempotencyKey]: idempotencyKey } : {} });
   }
-  deleteTask(id: string, { keepalive }: MutationOptions = {}): Promise<void> {
-    return this.request('DELETE', API_ROUTES.task(id), { keepalive });
+  updateTask(id: string, update: TaskUpdate, { ifMatch: version }: MutationOptions = {}): Promise<Task> {
+    return this.request('PATCH', API_ROUTES.task(id), { body: update, headers: ifMatch(version) });
+  }
+  deleteTask(id: string, { keepalive, ifMatch: version, scope }: MutationOptions & { scope?: DeleteScope } = {}): Promise<void> {
+    const route = API_ROUTES.task(id) + (scope && scope !== 'occurrence' ? `?scope=${scope}` : '');
+    return this.request('DELETE', route, { keepalive, headers: ifMatch(version) });
+  }
+  /** Reminders due now, or within `within` minutes, that no device acknowledged. */
+  reminders(within = 0): Promise<ReminderList> {
+    return this.request('GET', API_ROUTES.reminders, { query: new URLSearchParams({ within: String(within) }) });
+  }
+  acknowledgeReminders(items: ReminderAcknowledge['items']): Promise<{ acknowledged: number }> {
+    return this.request('POST', API_ROUTES.remindersAcknowledge, { body: { items } });
+  }
+  settings(): Promise<Settings> {
+    return this.request('GET', API_ROUTES.settings);
+  }
+  updateSettings(settings: Settings): Promise<Settings> {
+    return this.request('PATCH', API_ROUTES.settings, { body: settings });
   }
 }
