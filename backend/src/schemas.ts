@@ -276,6 +276,11 @@ export const IdempotencyHeaderSchema = {
   },
 } as const;
 
+/** `security` of a route that needs a session token. */
+export const BEARER = [{ bearer: [] }];
+/** The `Retry-After` response header (429, 503). */
+export const RETRY_AFTER = { 'retry-after': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } };
+
 export const ErrorSchema = {
   type: 'object',
   required: ['statusCode', 'error', 'message'],

@@ -147,7 +147,7 @@ export async function recurringSuite(kit: E2eKit): Promise<void> {
   });
 
   await step('recurring: a reminder comes due while the page is open: shown in the app and as a browser notification', async () => {
-    const task = await api.create({ title: 'Call the dentist', remindAt: new Date(Date.now() + 6000).toISOString() });
+    const task = await api.create({ title: 'Call the dentist', remindAt: new Date(Date.now() + 8000).toISOString() });
     // Opening the page (here: reloading it) loads the reminders due soon; this one gets a timer.
     await page.reload();
     await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();

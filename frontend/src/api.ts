@@ -79,10 +79,11 @@ export interface MutationOptions {
   ifMatch?: number;
 }
 
-/** The browser's IANA time zone, when it reports one. */
+/** The browser's IANA time zone, when it knows it ("Etc/Unknown" is what some report when they do not). */
 export function browserTimeZone(): string | undefined {
   try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return zone && zone !== 'Etc/Unknown' ? zone : undefined;
   } catch {
     return undefined;
   }

@@ -8,11 +8,9 @@ import { normalizeInstant } from '@todo/contract/recurrence';
 import type { FastifyPluginAsync } from 'fastify';
 import { SESSION_INVALID } from '../db/sql';
 import { sessionInvalid } from '../errors';
-import { errors, ReminderAcknowledgedSchema, ReminderAcknowledgeSchema, ReminderListSchema, ReminderQuerySchema } from '../schemas';
+import { BEARER, errors, ReminderAcknowledgedSchema, ReminderAcknowledgeSchema, ReminderListSchema, ReminderQuerySchema, RETRY_AFTER } from '../schemas';
 import { checkRemindAt } from './tasks';
 
-const bearer = [{ bearer: [] }];
-const RETRY = { 'retry-after': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } };
 
 export const reminderRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: { within?: number } }>(
@@ -22,10 +20,10 @@ export const reminderRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         summary: `Reminders due now (or within \`within\` minutes) that no device has acknowledged, oldest first (at most ${LIMITS.remindersMax})`,
         tags: ['reminders'],
-        security: bearer,
+        security: BEARER,
         querystring: ReminderQuerySchema,
         response: { 200: ReminderListSchema, ...errors(400, 401, 503) },
-        responseHeaders: { 503: RETRY },
+        responseHeaders: { 503: RETRY_AFTER },
       },
     },
     async (request, reply) => {
@@ -43,10 +41,10 @@ export const reminderRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         summary: 'Mark reminders as seen, for every device (each only if its remindAt is still the one named)',
         tags: ['reminders'],
-        security: bearer,
+        security: BEARER,
         body: ReminderAcknowledgeSchema,
         response: { 200: ReminderAcknowledgedSchema, ...errors(400, 401, 413, 415, 429, 503) },
-        responseHeaders: { 429: RETRY, 503: RETRY },
+        responseHeaders: { 429: RETRY_AFTER, 503: RETRY_AFTER },
       },
     },
     async (request) => {

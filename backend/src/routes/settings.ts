@@ -7,10 +7,8 @@ import { API_ROUTES, type Settings } from '@todo/contract';
 import { canonicalTimeZone } from '@todo/contract/recurrence';
 import type { FastifyPluginAsync } from 'fastify';
 import { HttpError, sessionInvalid } from '../errors';
-import { errors, SettingsSchema } from '../schemas';
+import { BEARER, errors, RETRY_AFTER, SettingsSchema } from '../schemas';
 
-const bearer = [{ bearer: [] }];
-const RETRY = { 'retry-after': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } };
 
 /**
  * The runtime's spelling of an IANA zone the body names, or a 422 naming the field: a well-formed name
@@ -27,7 +25,7 @@ export const settingsRoutes: FastifyPluginAsync = async (app) => {
     API_ROUTES.settings,
     {
       config: { auth: 'session' },
-      schema: { summary: 'Your settings', tags: ['settings'], security: bearer, response: { 200: SettingsSchema, ...errors(401, 503) }, responseHeaders: { 503: RETRY } },
+      schema: { summary: 'Your settings', tags: ['settings'], security: BEARER, response: { 200: SettingsSchema, ...errors(401, 503) }, responseHeaders: { 503: RETRY_AFTER } },
     },
     async (request): Promise<Settings> => {
       const timeZone = await app.settings.timeZone(request.user.id);
@@ -43,10 +41,10 @@ export const settingsRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         summary: 'Change your time zone (recurring tasks keep their local times in it from their next rule change on)',
         tags: ['settings'],
-        security: bearer,
+        security: BEARER,
         body: SettingsSchema,
         response: { 200: SettingsSchema, ...errors(400, 401, 413, 415, 422, 503) },
-        responseHeaders: { 503: RETRY },
+        responseHeaders: { 503: RETRY_AFTER },
       },
     },
     async (request): Promise<Settings> => {

@@ -14,9 +14,11 @@ import type { CreateOutcome, TaskJson } from '../db/task-store';
 import { HttpError, sessionInvalid } from '../errors';
 import { etagMatches } from '../plugins/list-cache';
 import {
+  BEARER,
   errors,
   IdempotencyHeaderSchema,
   IfMatchHeaderSchema,
+  RETRY_AFTER,
   TaskCreateSchema,
   TaskDeleteQuerySchema,
   TaskPageSchema,
@@ -26,10 +28,8 @@ import {
   TaskUpdateSchema,
 } from '../schemas';
 
-const bearer = [{ bearer: [] }];
 const etag = (version: number) => `"${version}"`;
 const ETAG = { etag: { description: 'The task\'s version as an entity tag, `"<version>"`: send it back in If-Match' } };
-const RETRY = { 'retry-after': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } };
 
 /**
  * If-Match as the versions it names: undefined when absent or `*` (the task must only exist), else the
@@ -74,10 +74,10 @@ export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { q
       schema: {
         summary: 'List, search, filter, sort and page your tasks',
         tags: ['tasks'],
-        security: bearer,
+        security: BEARER,
         querystring: TaskQuerySchema,
         response: { 200: TaskPageSchema, 304: { type: 'null', description: 'Not modified: If-None-Match names the current ETag' }, ...errors(400, 401, 503) },
-        responseHeaders: { 200: { etag: { description: 'The page\'s entity tag (If-None-Match)' } }, 503: RETRY },
+        responseHeaders: { 200: { etag: { description: 'The page\'s entity tag (If-None-Match)' } }, 503: RETRY_AFTER },
       },
     },
     async (request, reply) => {
@@ -105,11 +105,11 @@ export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { q
       schema: {
         summary: 'Create a task (at most once per Idempotency-Key)',
         tags: ['tasks'],
-        security: bearer,
+        security: BEARER,
         headers: IdempotencyHeaderSchema,
         body: TaskCreateSchema,
         response: { 201: TaskSchema, ...errors(400, 401, 403, 413, 415, 422, 429, 503) },
-        responseHeaders: { 201: { ...ETAG, location: { description: 'The new task\'s URL' } }, 429: RETRY, 503: RETRY },
+        responseHeaders: { 201: { ...ETAG, location: { description: 'The new task\'s URL' } }, 429: RETRY_AFTER, 503: RETRY_AFTER },
       },
     },
     async (request, reply) => {
@@ -148,10 +148,10 @@ export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { q
       schema: {
         summary: 'One task',
         tags: ['tasks'],
-        security: bearer,
+        security: BEARER,
         params: TaskParamsSchema,
         response: { 200: TaskSchema, 304: { type: 'null', description: 'Not modified: If-None-Match names the current ETag' }, ...errors(400, 401, 404, 503) },
-        responseHeaders: { 200: ETAG, 503: RETRY },
+        responseHeaders: { 200: ETAG, 503: RETRY_AFTER },
       },
     },
     async (request, reply) => {
@@ -171,12 +171,12 @@ export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { q
         summary:
           'Change a task (any subset of its fields; `completed: true` marks it done, and for a recurring task creates its next occurrence once); If-Match makes it conditional',
         tags: ['tasks'],
-        security: bearer,
+        security: BEARER,
         params: TaskParamsSchema,
         headers: IfMatchHeaderSchema,
         body: TaskUpdateSchema,
         response: { 200: TaskSchema, ...errors(400, 401, 403, 404, 412, 413, 415, 429, 503) },
-        responseHeaders: { 200: ETAG, 429: RETRY, 503: RETRY },
+        responseHeaders: { 200: ETAG, 429: RETRY_AFTER, 503: RETRY_AFTER },
       },
     },
     async (request, reply) => {
@@ -196,12 +196,12 @@ export const taskRoutes: FastifyPluginAsync<{ quota: number }> = async (app, { q
       schema: {
         summary: 'Delete a task; for an occurrence of a recurring task, `scope=series` deletes every occurrence, the default skips this one (its next occurrence is created); If-Match makes it conditional',
         tags: ['tasks'],
-        security: bearer,
+        security: BEARER,
         params: TaskParamsSchema,
         querystring: TaskDeleteQuerySchema,
         headers: IfMatchHeaderSchema,
         response: { 204: { type: 'null' }, ...errors(400, 401, 403, 404, 412, 429, 503) },
-        responseHeaders: { 429: RETRY, 503: RETRY },
+        responseHeaders: { 429: RETRY_AFTER, 503: RETRY_AFTER },
       },
     },
     async (request, reply) => {

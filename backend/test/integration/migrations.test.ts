@@ -148,7 +148,7 @@ describe('migrations that cannot wedge a rollout', () => {
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
       const retries = r.stdout.match(/the database has no connection slot free; retrying/g) ?? [];
       expect(retries.length).toBeGreaterThanOrEqual(2);
-      expect(r.stdout).toMatch(/"msg":"migrations: 3 applied"/);
+      expect(r.stdout).toContain(`"msg":"migrations: ${MIGRATIONS.length} applied"`);
       console.log(`53300: ${retries.length} retries, then migrated`);
     } finally {
       await hog.end().catch(() => {});
