@@ -64,7 +64,8 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
   }, []);
 
   useEffect(() => {
-    preloadZone();
+    const timer = preloadZone();
+    return () => clearTimeout(timer);
   }, []);
   useEffect(() => {
     document.title = 'Tasks · Todo';

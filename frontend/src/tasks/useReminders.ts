@@ -68,7 +68,9 @@ export function useReminders(api: ApiClient, changed: unknown, announce: (msg: s
     }
   }, []);
 
+  const lastLoad = useRef(0);
   const load = useCallback(async () => {
+    lastLoad.current = Date.now();
     const list = await api.reminders(REMINDER_WINDOW_MINUTES).catch(() => null);
     if (!list) return;
     const skew = Date.parse(list.now) - Date.now();
@@ -99,7 +101,8 @@ export function useReminders(api: ApiClient, changed: unknown, announce: (msg: s
   }, [api, show]);
 
   useEffect(() => {
-    void load();
+    // The page's first list arrives right after the load at opening: no need to ask twice.
+    if (Date.now() - lastLoad.current > 1000) void load();
   }, [load, changed]);
 
   useEffect(() => {

@@ -28,8 +28,8 @@ export function zone(): ZoneModule {
 
 export const zoneLoaded = () => loaded !== null;
 
-/** Starts loading it when the browser has nothing else to do. */
-export function preloadZone(): void {
-  const idle = (globalThis as { requestIdleCallback?: (fn: () => void) => void }).requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 500));
-  idle(() => void loadZone().catch(() => {}));
+/** Starts loading it a little after the page is up, when the browser has nothing else to do. */
+export function preloadZone(): ReturnType<typeof setTimeout> {
+  const idle = (globalThis as { requestIdleCallback?: (fn: () => void) => void }).requestIdleCallback ?? ((fn: () => void) => fn());
+  return setTimeout(() => idle(() => void loadZone().catch(() => {})), 2000);
 }
