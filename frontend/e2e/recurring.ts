@@ -208,7 +208,10 @@ export async function recurringSuite(kit: E2eKit): Promise<void> {
     let server = await api.get(target.id);
     expect(server.title === changed.title && server.dueDate === target.dueDate && server.version === changed.version, `overwritten: ${JSON.stringify(server)}`);
     await screenshot(page, 'recurring-conflict');
+    // The list the page reloads once the save is confirmed: the next change elsewhere comes after it.
+    const reloaded = page.waitForResponse((r) => new URL(r.url()).pathname === API_ROUTES.tasks && r.request().method() === 'GET');
     await again.getByRole('button', { name: 'Save' }).click();
+    await reloaded;
     await until('saved on the new version', async () => (await api.get(target.id)).dueDate, (d) => d === newDue);
     server = await api.get(target.id);
     expect(server.title === 'Take out the bins and recycling', `the title went back: ${server.title}`);

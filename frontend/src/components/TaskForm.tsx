@@ -159,9 +159,12 @@ export function TaskForm({ task, draft, initialError, compact, submitLabel, onSu
     setFormError(null);
     const firstBad = FIELDS.find((f) => found[f]);
     if (firstBad) {
-      if (firstBad !== 'title') setExpanded(true);
-      // Focus after the fields render (the field may have just been revealed).
-      setTimeout(() => (firstBad === 'title' ? titleRef.current : firstBad === 'tags' ? tagsRef.current : document.getElementById(`${id}-${firstBad}`))?.focus());
+      // The title is always there: focus it now. Another field may have just been revealed: focus it once rendered.
+      if (firstBad === 'title') titleRef.current?.focus();
+      else {
+        setExpanded(true);
+        setTimeout(() => (firstBad === 'tags' ? tagsRef.current : document.getElementById(`${id}-${firstBad}`))?.focus());
+      }
       return;
     }
     const parsed = parseTags(values.tags);
