@@ -11,8 +11,9 @@ module.exports = {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
     // Two dependencies that jest's CommonJS sandbox cannot load as they are (Node 20, no
     // --experimental-vm-modules): PGlite's CommonJS build imports node built-ins with import(), and
-    // light-my-request (Fastify's inject) requires the ES module `cookie`. swc turns both into require().
-    '/node_modules/(@electric-sql/pglite|cookie)/.+\\.c?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    // light-my-request (Fastify's inject) requires the ES module `cookie`; temporal-polyfill (the
+    // contract's recurrence module) and its temporal-utils are ES modules only. swc turns them into require().
+    '/node_modules/(@electric-sql/pglite|cookie|temporal-polyfill|temporal-utils)/.+\\.c?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|cookie)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|cookie|temporal-polyfill|temporal-utils)/)'],
 };

@@ -14,8 +14,9 @@ module.exports = {
       { jsc: { target: 'es2022', parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } } } },
     ],
     // Dependencies of the web server published as ES modules, which jest's CommonJS sandbox cannot
-    // load as they are (Node 20): swc turns them into require().
-    '/node_modules/(content-disposition|cookie)/.+\\.c?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    // load as they are (Node 20), and temporal-polyfill (the contract's recurrence module) with its
+    // temporal-utils: swc turns them into require().
+    '/node_modules/(content-disposition|cookie|temporal-polyfill|temporal-utils)/.+\\.c?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie|temporal-polyfill|temporal-utils)/)'],
 };

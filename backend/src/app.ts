@@ -20,6 +20,8 @@ import { sessions } from './plugins/sessions';
 import { taskStore } from './plugins/task-store';
 import { wellFormed } from './plugins/well-formed';
 import { accountRoutes } from './routes/accounts';
+import { reminderRoutes } from './routes/reminders';
+import { settingsRoutes } from './routes/settings';
 import { taskRoutes } from './routes/tasks';
 
 export interface BackendOptions {
@@ -162,6 +164,8 @@ export function createBackend(opts: BackendOptions): Backend {
   void app.register(health, { readinessTimeoutMs: opts.readinessTimeoutMs ?? 1000, schemaChecked: opts.schemaChecked ?? false });
   void app.register(accountRoutes, { passwords });
   void app.register(taskRoutes, { quota: opts.taskQuota ?? 1_000_000 });
+  void app.register(reminderRoutes);
+  void app.register(settingsRoutes);
 
   return {
     app,

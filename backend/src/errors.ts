@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { LIMITS } from '@todo/contract';
 import type { ErrorObject } from 'ajv';
-import { DATE_PATTERN, NOT_BLANK_PATTERN, TEXT_PATTERN } from './schemas';
+import { DATE_PATTERN, INSTANT_PATTERN, NOT_BLANK_PATTERN, TEXT_PATTERN } from './schemas';
 
 export class HttpError extends Error {
   constructor(
@@ -29,6 +29,15 @@ export function apiError(statusCode: number, message: string) {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
+const INSTANT_RULE = 'must be a date and time with an offset, ISO 8601 (e.g. 2026-03-30T07:00:00Z), years 0001 to 9999';
+
+/** What a nullable field must be when it is not null (the anyOf of src/schemas.ts). */
+const NULLABLE_RULES: Record<string, string> = {
+  remindAt: INSTANT_RULE,
+  recurrence: 'must be a rule {frequency, interval, weekdays, until, count}',
+  count: `must be a whole number from 1 to ${LIMITS.recurrenceCountMax}`,
+};
+
 /** One readable sentence for the first schema violation, naming the field: "body/title must …". */
 export function describeSchemaError(errors: ErrorObject[], dataVar: string): string {
   const e = errors[0];
@@ -46,20 +55,29 @@ export function describeSchemaError(errors: ErrorObject[], dataVar: string): str
       if (p.format === 'date') return `${where} must be a real calendar date written YYYY-MM-DD`;
       if (p.format === 'email') return `${where} must be an email address`;
       if (p.format === 'uuid') return `${where} must be a task id (a UUID)`;
+      if (p.format === 'date-time') return `${where} ${INSTANT_RULE}`;
       return `${where} must be a valid ${String(p.format)}`;
     case 'pattern':
       if (p.pattern === TEXT_PATTERN) return `${where} must not contain NUL characters`;
       if (p.pattern === NOT_BLANK_PATTERN) return `${where} must not be blank`;
       if (p.pattern === DATE_PATTERN) return `${where} must be a calendar date from the year 0001 to 9999, written YYYY-MM-DD`;
       if (p.pattern === LIMITS.tagPattern) return `${where} must be a lower-case word: letters, digits, "-" and "_"`;
+      if (p.pattern === INSTANT_PATTERN) return `${where} ${INSTANT_RULE}`;
+      if (p.pattern === LIMITS.timeZonePattern) return `${where} must be an IANA time zone name such as Europe/Berlin`;
       return `${where} ${e.message}`;
     case 'minProperties':
       return `${where} must change at least one field`;
     case 'uniqueItems':
       return `${where} must not repeat an item`;
-    case 'anyOf':
-      // dueDate: a date or null; the interesting error is the date one, reported before it.
-      return `${where} must be a calendar date written YYYY-MM-DD, or null`;
+    case 'maxItems':
+      // The `then` of RecurrenceInputSchema: weekdays with a daily or monthly rule.
+      if (p.limit === 0 && where.endsWith('/weekdays')) return `${where} must be empty: weekdays are for a weekly rule only`;
+      return `${where} ${e.message ?? 'has too many items'}`;
+    case 'anyOf': {
+      // A value or null (dueDate, remindAt, …); the interesting error is the value's, reported before it.
+      const field = e.instancePath.slice(e.instancePath.lastIndexOf('/') + 1);
+      return `${where} ${NULLABLE_RULES[field] ?? 'must be a calendar date written YYYY-MM-DD'}, or null`;
+    }
     default:
       return `${where} ${e.message ?? 'is invalid'}`;
   }
@@ -70,7 +88,9 @@ export function schemaErrorFormatter(errors: ErrorObject[], dataVar: string): Er
   // With allErrors off ajv stops at the first failure; for anyOf its own sub-errors come first.
   const first = errors.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'type') ?? errors[0];
   const anyOf = errors.find((e) => e.keyword === 'anyOf');
-  const chosen = anyOf && first && first.instancePath === anyOf.instancePath ? anyOf : first;
+  // A value-or-null field: its own rule reads better than "must be string"; an object's missing or unknown field is said as such.
+  const shape = first && (first.keyword === 'additionalProperties' || first.keyword === 'required');
+  const chosen = anyOf && first && !shape && first.instancePath === anyOf.instancePath ? anyOf : first;
   const err = new HttpError(400, describeSchemaError(chosen ? [chosen] : [], dataVar));
   return err;
 }

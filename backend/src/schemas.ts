@@ -4,7 +4,7 @@
  * serialises responses with them, and src/openapi.ts turns them into the OpenAPI document: the
  * named ones below become `components.schemas`.
  */
-import { API_HEADERS, CSRF_HEADER_VALUE, LIMITS, PRIORITIES, SORT_ORDERS, TASK_SORT_FIELDS, TASK_STATUSES } from '@todo/contract';
+import { API_HEADERS, CSRF_HEADER_VALUE, DELETE_SCOPES, FREQUENCIES, LIMITS, PRIORITIES, SORT_ORDERS, TASK_SORT_FIELDS, TASK_STATUSES } from '@todo/contract';
 
 /**
  * Text that PostgreSQL can store: no NUL character (PostgreSQL's text cannot hold one). Unpaired UTF-16
@@ -16,11 +16,24 @@ export const TEXT_PATTERN = '^[^\\x00]*$';
 export const NOT_BLANK_PATTERN = '\\S';
 /** Years 0001 to 9999: PostgreSQL has no year 0, and four digits are what the format allows. */
 export const DATE_PATTERN = '^(?!0000)[0-9]{4}-';
+/**
+ * An instant as RFC 3339 writes it, with `T` and an offset (`Z` or `±hh:mm`), at most nanoseconds, years
+ * 0001 to 9999: what Temporal, PostgreSQL and ajv's `date-time` all read the same way.
+ */
+export const INSTANT_PATTERN = '^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$';
 
 const dateTime = { type: 'string', format: 'date-time' } as const;
 /** A real calendar date, YYYY-MM-DD (ajv-formats' `date` rejects 2026-02-30), years 0001 to 9999. */
 const date = { type: 'string', format: 'date', pattern: DATE_PATTERN, description: 'Calendar date YYYY-MM-DD (years 0001 to 9999)' } as const;
 const uuid = { type: 'string', format: 'uuid' } as const;
+const instant = { type: 'string', format: 'date-time', pattern: INSTANT_PATTERN, description: 'An instant, ISO 8601 with an offset, e.g. 2026-03-30T07:00:00Z' } as const;
+const timeZone = {
+  type: 'string',
+  minLength: 1,
+  maxLength: LIMITS.timeZoneMaxLength,
+  pattern: LIMITS.timeZonePattern,
+  description: 'An IANA time zone name, e.g. Europe/Berlin (one the server does not know: 422)',
+} as const;
 const text = (maxLength: number, extra: object = {}) => ({ type: 'string', maxLength, pattern: TEXT_PATTERN, ...extra }) as const;
 
 export const UserSchema = {
@@ -48,7 +61,15 @@ export const CredentialsSchema = {
   properties: {
     email: { type: 'string', format: 'email', maxLength: LIMITS.emailMaxLength },
     password: text(LIMITS.passwordMaxLength, { minLength: LIMITS.passwordMinLength }),
+    timeZone: { ...timeZone, description: 'The browser\'s IANA time zone, stored as the user\'s (Settings); one the server does not know: 422' },
   },
+} as const;
+
+export const SettingsSchema = {
+  type: 'object',
+  required: ['timeZone'],
+  additionalProperties: false,
+  properties: { timeZone },
 } as const;
 
 const title = { type: 'string', minLength: 1, maxLength: LIMITS.titleMaxLength, allOf: [{ pattern: TEXT_PATTERN }, { pattern: NOT_BLANK_PATTERN }] } as const;
@@ -57,10 +78,51 @@ const priority = { type: 'string', enum: PRIORITIES } as const;
 const tag = { type: 'string', minLength: 1, maxLength: LIMITS.tagMaxLength, pattern: LIMITS.tagPattern } as const;
 const tags = { type: 'array', maxItems: LIMITS.tagsMaxCount, uniqueItems: true, items: tag } as const;
 const dueDate = { anyOf: [date, { type: 'null' }] } as const;
+const remindAt = { anyOf: [instant, { type: 'null' }] } as const;
+
+const recurrenceFields = {
+  frequency: { type: 'string', enum: FREQUENCIES },
+  interval: { type: 'integer', minimum: 1, maximum: LIMITS.recurrenceIntervalMax, description: 'Every this many days, weeks or months (default 1)' },
+  weekdays: {
+    type: 'array',
+    maxItems: 7,
+    uniqueItems: true,
+    items: { type: 'integer', minimum: 1, maximum: 7 },
+    description: 'Weekly rules only: ISO weekdays, 1 = Monday … 7 = Sunday (default: the due date\'s)',
+  },
+  until: { anyOf: [{ ...date, description: 'The last date an occurrence may fall on' }, { type: 'null' }] },
+  count: { anyOf: [{ type: 'integer', minimum: 1, maximum: LIMITS.recurrenceCountMax, description: 'How many occurrences in all' }, { type: 'null' }] },
+} as const;
+
+/** How a task repeats, as sent (contract RecurrenceInput). Weekdays belong to weekly rules only. */
+export const RecurrenceInputSchema = {
+  type: 'object',
+  required: ['frequency'],
+  additionalProperties: false,
+  properties: recurrenceFields,
+  if: { properties: { frequency: { not: { const: 'weekly' } } } },
+  then: { properties: { weekdays: { type: 'array', maxItems: 0 } } },
+} as const;
+
+/** … as the API answers it (contract Recurrence), with the time zone of its series. */
+export const RecurrenceSchema = {
+  type: 'object',
+  required: ['frequency', 'interval', 'weekdays', 'until', 'count', 'timeZone'],
+  additionalProperties: false,
+  properties: {
+    frequency: recurrenceFields.frequency,
+    interval: { type: 'integer' },
+    weekdays: { type: 'array', items: { type: 'integer' } },
+    until: { type: ['string', 'null'], format: 'date' },
+    count: { type: ['integer', 'null'] },
+    timeZone: { type: 'string', description: 'The IANA zone the series is computed in: the user\'s when the rule was set' },
+  },
+} as const;
+const recurrence = { anyOf: [RecurrenceInputSchema, { type: 'null' }] } as const;
 
 export const TaskSchema = {
   type: 'object',
-  required: ['id', 'title', 'description', 'priority', 'tags', 'dueDate', 'completed', 'completedAt', 'createdAt', 'updatedAt', 'version'],
+  required: ['id', 'title', 'description', 'priority', 'tags', 'dueDate', 'completed', 'completedAt', 'createdAt', 'updatedAt', 'version', 'recurrence', 'seriesId', 'occurrence', 'remindAt'],
   additionalProperties: false,
   properties: {
     id: uuid,
@@ -74,6 +136,10 @@ export const TaskSchema = {
     createdAt: dateTime,
     updatedAt: dateTime,
     version: { type: 'integer', minimum: 1, description: 'Raised by every change; the ETag of the task is `"<version>"` (If-Match)' },
+    recurrence: { anyOf: [RecurrenceSchema, { type: 'null' }] },
+    seriesId: { type: ['string', 'null'], format: 'uuid', description: 'The series of a recurring task' },
+    occurrence: { type: ['integer', 'null'], minimum: 1, description: 'This occurrence\'s number in its series (1, 2, …)' },
+    remindAt: { type: ['string', 'null'], format: 'date-time', description: 'The reminder (an instant, UTC)' },
   },
 } as const;
 
@@ -81,14 +147,72 @@ export const TaskCreateSchema = {
   type: 'object',
   required: ['title'],
   additionalProperties: false,
-  properties: { title, description, priority, tags, dueDate },
+  properties: { title, description, priority, tags, dueDate, recurrence, remindAt },
 } as const;
 
 export const TaskUpdateSchema = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { title, description, priority, tags, dueDate, completed: { type: 'boolean' } },
+  properties: { title, description, priority, tags, dueDate, completed: { type: 'boolean' }, recurrence, remindAt },
+} as const;
+
+export const TaskDeleteQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    scope: { type: 'string', enum: DELETE_SCOPES, description: 'occurrence (default): this task; series: every occurrence of its series' },
+  },
+} as const;
+
+export const ReminderQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    within: {
+      type: 'integer',
+      minimum: 0,
+      maximum: LIMITS.remindersWithinMaxMinutes,
+      default: 0,
+      description: 'Also list reminders due within this many minutes from now (default 0: those due now)',
+    },
+  },
+} as const;
+
+export const ReminderListSchema = {
+  type: 'object',
+  required: ['now', 'items'],
+  additionalProperties: false,
+  properties: {
+    now: { ...dateTime, description: 'The server\'s clock when it answered' },
+    items: { type: 'array', items: TaskSchema, description: 'Open tasks whose reminder is due (by now + within) and not acknowledged, oldest first' },
+  },
+} as const;
+
+export const ReminderAcknowledgeSchema = {
+  type: 'object',
+  required: ['items'],
+  additionalProperties: false,
+  properties: {
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: LIMITS.remindersMax,
+      items: {
+        type: 'object',
+        required: ['taskId', 'remindAt'],
+        additionalProperties: false,
+        properties: { taskId: uuid, remindAt: { ...instant, description: 'The reminder as listed: a reminder moved meanwhile is not acknowledged' } },
+      },
+    },
+  },
+} as const;
+
+export const ReminderAcknowledgedSchema = {
+  type: 'object',
+  required: ['acknowledged'],
+  additionalProperties: false,
+  properties: { acknowledged: { type: 'integer', minimum: 0, description: 'How many reminders were acknowledged now' } },
 } as const;
 
 export const TaskQuerySchema = {
@@ -164,6 +288,10 @@ export const CsrfHeaderSchema = {
     },
   },
 } as const;
+/** `security` of a route that needs a session token. */
+export const BEARER = [{ bearer: [] }];
+/** The `Retry-After` response header (429, 503). */
+export const RETRY_AFTER = { 'retry-after': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } };
 
 export const ErrorSchema = {
   type: 'object',
@@ -184,6 +312,11 @@ export const NAMED_SCHEMAS: Record<string, object> = {
   TaskCreate: TaskCreateSchema,
   TaskUpdate: TaskUpdateSchema,
   TaskPage: TaskPageSchema,
+  Recurrence: RecurrenceSchema,
+  RecurrenceInput: RecurrenceInputSchema,
+  ReminderList: ReminderListSchema,
+  ReminderAcknowledge: ReminderAcknowledgeSchema,
+  Settings: SettingsSchema,
   Error: ErrorSchema,
 };
 

@@ -219,6 +219,10 @@ describe('task lifecycle', () => {
       createdAt: expect.any(String),
       updatedAt: t.createdAt,
       version: 1,
+      recurrence: null,
+      seriesId: null,
+      occurrence: null,
+      remindAt: null,
     });
     expect((await call(backend, 'GET', API_ROUTES.task(t.id), { token })).body).toEqual(t);
     // The list (JSON built by the database) shows a task exactly as the other routes do.

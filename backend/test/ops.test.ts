@@ -114,6 +114,10 @@ describe('OpenAPI document', () => {
         `GET ${API_ROUTES.tasks}/{id}`,
         `PATCH ${API_ROUTES.tasks}/{id}`,
         `DELETE ${API_ROUTES.tasks}/{id}`,
+        `GET ${API_ROUTES.reminders}`,
+        `POST ${API_ROUTES.remindersAcknowledge}`,
+        `GET ${API_ROUTES.settings}`,
+        `PATCH ${API_ROUTES.settings}`,
       ].sort(),
     );
     const list = doc.paths[API_ROUTES.tasks].get;
@@ -134,6 +138,10 @@ describe('OpenAPI document', () => {
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403']));
     }
     expect(doc.components.securitySchemes.refreshCookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: '__Secure-todo_session' });
+    expect(doc.components.schemas.TaskCreate.properties.recurrence.anyOf[0]).toEqual({ $ref: '#/components/schemas/RecurrenceInput' });
+    expect(doc.components.schemas.Task.properties.recurrence.anyOf[0]).toEqual({ $ref: '#/components/schemas/Recurrence' });
+    expect(doc.paths[`${API_ROUTES.tasks}/{id}`].delete.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['id', 'if-match', 'scope']);
+    expect(doc.paths[API_ROUTES.reminders].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ReminderList' });
   });
 });
 

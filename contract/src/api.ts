@@ -29,6 +29,11 @@ export const API_ROUTES = {
   me: '/api/auth/me',
   tasks: '/api/tasks',
   task: (id: string) => `/api/tasks/${encodeURIComponent(id)}`,
+  /** Reminders that are due (or due within `within` minutes) and not acknowledged. */
+  reminders: '/api/reminders',
+  remindersAcknowledge: '/api/reminders/acknowledge',
+  /** The user's settings: the IANA time zone recurring tasks and reminders are computed in. */
+  settings: '/api/settings',
 } as const;
 
 export const PRIORITIES = ['high', 'medium', 'low'] as const;
@@ -42,6 +47,14 @@ export type TaskSortField = (typeof TASK_SORT_FIELDS)[number];
 
 export const SORT_ORDERS = ['asc', 'desc'] as const;
 export type SortOrder = (typeof SORT_ORDERS)[number];
+
+/** How often a recurring task repeats (every `interval` days, weeks or months). */
+export const FREQUENCIES = ['daily', 'weekly', 'monthly'] as const;
+export type Frequency = (typeof FREQUENCIES)[number];
+
+/** `DELETE /api/tasks/:id?scope=…`: this occurrence only (the default), or every occurrence of its series. */
+export const DELETE_SCOPES = ['occurrence', 'series'] as const;
+export type DeleteScope = (typeof DELETE_SCOPES)[number];
 
 /** Input limits, enforced by the backend's schemas and mirrored by the frontend's forms. */
 export const LIMITS = {
@@ -59,6 +72,18 @@ export const LIMITS = {
   pageSizeMax: 100,
   /** Request bodies larger than this get 413. */
   bodyLimitBytes: 64 * 1024,
+  /** A recurring task repeats every 1 to this many days, weeks or months. */
+  recurrenceIntervalMax: 365,
+  /** "After N times": at most this many occurrences. */
+  recurrenceCountMax: 1000,
+  /** IANA time zone names ("America/Argentina/ComodRivadavia" is the longest, 32). */
+  timeZoneMaxLength: 64,
+  /** IANA time zone names: letters, digits and `/ _ + -`. */
+  timeZonePattern: '^[A-Za-z][A-Za-z0-9_+/-]*$',
+  /** `GET /api/reminders` lists at most this many, oldest first. */
+  remindersMax: 100,
+  /** … that come due within at most this many minutes from now. */
+  remindersWithinMaxMinutes: 1440,
 } as const;
 
 export interface User {
@@ -70,7 +95,36 @@ export interface User {
 export interface Credentials {
   email: string;
   password: string;
+  /**
+   * The browser's IANA time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`): stored as the
+   * user's zone at sign-up and at every log-in (see Settings).
+   */
+  timeZone?: string;
 }
+
+/** `GET` / `PATCH /api/settings`. */
+export interface Settings {
+  /** IANA name, e.g. `Europe/Berlin`: recurring tasks and their reminders keep their local time in it. */
+  timeZone: string;
+}
+
+/**
+ * How a task repeats. Occurrences fall on the dates of a schedule that starts at the task's due date:
+ * `daily` every `interval` days; `weekly` every `interval` weeks on `weekdays` (ISO: 1 = Monday …
+ * 7 = Sunday; empty means the due date's weekday); `monthly` every `interval` months on the due
+ * date's day of the month (the 31st falls on the last day of shorter months). The series ends after
+ * the date `until` or after `count` occurrences, whichever comes first (both null: never).
+ */
+export interface Recurrence {
+  frequency: Frequency;
+  interval: number;
+  weekdays: number[];
+  until: string | null;
+  count: number | null;
+}
+
+/** A recurrence as sent: `interval` defaults to 1, `weekdays` to [], `until` and `count` to null. */
+export type RecurrenceInput = Pick<Recurrence, 'frequency'> & Partial<Omit<Recurrence, 'frequency'>>;
 
 /**
  * The refresh cookie: `HttpOnly` (no script reads it), `SameSite=Strict`, `Path` limited to the two
@@ -107,6 +161,13 @@ export interface Task {
    * `PATCH` and `DELETE` with `If-Match: "<version>"` apply only to that version (else 412).
    */
   version: number;
+  /** How the task repeats (with the time zone its series is computed in), or null. */
+  recurrence: (Recurrence & { timeZone: string }) | null;
+  /** The series this task is an occurrence of, and its number in it (1, 2, …); null when not recurring. */
+  seriesId: string | null;
+  occurrence: number | null;
+  /** ISO 8601 instant of the task's reminder, or null. */
+  remindAt: string | null;
 }
 
 /**
@@ -121,6 +182,10 @@ export interface TaskCreate {
   priority?: Priority;
   tags?: string[];
   dueDate?: string | null;
+  /** A recurring task always has a due date: without one it gets the first date of its schedule from today. */
+  recurrence?: RecurrenceInput | null;
+  /** An ISO 8601 instant with an offset (`2026-03-30T07:00:00Z`), or null. */
+  remindAt?: string | null;
 }
 
 /** `PATCH /api/tasks/:id`: any subset; `{ completed: true }` marks a task complete. */
@@ -149,6 +214,20 @@ export interface TaskPage {
   total: number;
   page: number;
   pageSize: number;
+}
+
+/** `GET /api/reminders?within=<minutes>`: the server's clock, and the open tasks whose reminder is due by then. */
+export interface ReminderList {
+  now: string;
+  items: Task[];
+}
+
+/**
+ * `POST /api/reminders/acknowledge`: marks reminders as seen, on every device. Each names the
+ * `remindAt` it acknowledges, so a reminder moved meanwhile (another device) is not dismissed.
+ */
+export interface ReminderAcknowledge {
+  items: { taskId: string; remindAt: string }[];
 }
 
 export interface ApiError {

@@ -5,8 +5,9 @@
  * the code that serves them cannot drift apart.
  *
  * This package is TypeScript source only: every consumer bundles it (esbuild, Vite) or transforms
- * it (jest/swc, tsx). It must stay free of runtime dependencies and of Node-only APIs so that the
- * browser bundle can import it too.
+ * it (jest/swc, tsx). This entry must stay free of runtime dependencies and of Node-only APIs so that
+ * the browser bundle can import it too; `@todo/contract/recurrence` (the calendar arithmetic of
+ * recurring tasks, on temporal-polyfill) is a separate entry for the application code.
  */
 export * from './runtime';
 export * from './env';

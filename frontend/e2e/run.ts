@@ -19,6 +19,7 @@ import { type Browser, chromium, type Locator, type Page } from 'playwright-core
 import { freePort, statusOf } from '../scripts/local-http';
 import { axeViolations, contrast, type ContrastKind, type ContrastResult, describeContrast } from './a11y';
 import { describe as describePerf, measure, type PerfCase, routeHtml, seedUser } from './perf';
+import { recurringSuite } from './recurring';
 import { pageToken, SESSION_BACKEND_ENV, sessionSteps } from './sessions';
 
 const repo = path.resolve(__dirname, '../..');
@@ -257,7 +258,7 @@ async function main() {
   try {
     const launchArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
     browser = await chromium.launch({ executablePath, headless: true, args: launchArgs });
-    const newContext = async (opts: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; locale?: string } = {}) => {
+    const newContext = async (opts: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; locale?: string; timezoneId?: string; permissions?: string[] } = {}) => {
       const ctx = await browser!.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC', colorScheme: 'light', ...opts });
       ctx.setDefaultTimeout(TIMEOUT);
       return ctx;
@@ -817,6 +818,9 @@ async function main() {
         });
       }
     }
+
+    const kit = { base, newContext, step, until, expectText, screenshot, watch, log, viewports: { desktop: DESKTOP, phone: PHONE } };
+    await recurringSuite({ ...kit, setInjected: (on) => (injectedFailures = on) });
 
     await step('no console errors, CSP violations or uncaught exceptions', async () => {
       if (problems.length) throw new Error(problems.join('\n'));

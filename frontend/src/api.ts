@@ -4,7 +4,11 @@ import {
   BACKEND,
   CSRF_HEADER_VALUE,
   type Credentials,
+  type DeleteScope,
+  type ReminderAcknowledge,
+  type ReminderList,
   type Session,
+  type Settings,
   type Task,
   type TaskCreate,
   type TaskPage,
@@ -81,12 +85,27 @@ interface RequestOptions {
   csrf?: boolean;
   /** Let the request outlive the page (a deferred delete flushed when the page is hidden). */
   keepalive?: boolean;
+  headers?: Record<string, string>;
 }
 
 /** Per-call options of the task mutations. */
 export interface MutationOptions {
   keepalive?: boolean;
+  /** The version the change is based on: sent as `If-Match: "<version>"` (412 if the task changed since). */
+  ifMatch?: number;
 }
+
+/** The browser's IANA time zone, when it knows it ("Etc/Unknown" is what some report when they do not). */
+export function browserTimeZone(): string | undefined {
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return zone && zone !== 'Etc/Unknown' ? zone : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ifMatch = (version: number | undefined): Record<string, string> => (version === undefined ? {} : { [API_HEADERS.ifMatch]: `"${version}"` });
 
 /** The sentence to show for any failure: the API's own words for an ApiRequestError. */
 export const userMessage = (err: unknown): string => (err instanceof ApiRequestError ? err.message : 'Something went wrong. Please try again.');
@@ -116,8 +135,8 @@ export class ApiClient {
     return this.read<T>(res);
   }
 
-  private async send(method: string, route: string, { body, query, csrf, keepalive }: RequestOptions, token: string | null): Promise<Response> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+  private async send(method: string, route: string, { body, query, csrf, keepalive, headers: extra }: RequestOptions, token: string | null): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...extra };
     // No Content-Type without a body: the API rejects an empty body declared as JSON.
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -151,11 +170,12 @@ export class ApiClient {
     throw new ApiRequestError(res.status, describeFailure(res.status, res.statusText, parsed), fieldOf(parsed));
   }
 
+  /** Sign-up and log-in also store the browser's time zone as the user's. */
   signup(credentials: Credentials): Promise<Session> {
-    return this.request('POST', API_ROUTES.signup, { body: credentials, auth: false });
+    return this.request('POST', API_ROUTES.signup, { body: { timeZone: browserTimeZone(), ...credentials }, auth: false });
   }
   login(credentials: Credentials): Promise<Session> {
-    return this.request('POST', API_ROUTES.login, { body: credentials, auth: false });
+    return this.request('POST', API_ROUTES.login, { body: { timeZone: browserTimeZone(), ...credentials }, auth: false });
   }
   /** Renews the session with the refresh cookie (rotated by the answer): a new access token. */
   refresh(): Promise<Session> {
@@ -171,13 +191,31 @@ export class ApiClient {
   listTasks(query: TaskQuery): Promise<TaskPage> {
     return this.request('GET', API_ROUTES.tasks, { query: taskQueryToSearchParams(query) });
   }
-  createTask(task: TaskCreate): Promise<Task> {
-    return this.request('POST', API_ROUTES.tasks, { body: task });
+  getTask(id: string): Promise<Task> {
+    return this.request('GET', API_ROUTES.task(id));
   }
-  updateTask(id: string, update: TaskUpdate): Promise<Task> {
-    return this.request('PATCH', API_ROUTES.task(id), { body: update });
+  /** `idempotencyKey`: made once per intended task and sent again on every retry of it (one task, however often it is sent). */
+  createTask(task: TaskCreate, idempotencyKey?: string): Promise<Task> {
+    return this.request('POST', API_ROUTES.tasks, { body: task, headers: idempotencyKey ? { [API_HEADERS.idempotencyKey]: idempotencyKey } : {} });
   }
-  deleteTask(id: string, { keepalive }: MutationOptions = {}): Promise<void> {
-    return this.request('DELETE', API_ROUTES.task(id), { keepalive });
+  updateTask(id: string, update: TaskUpdate, { ifMatch: version }: MutationOptions = {}): Promise<Task> {
+    return this.request('PATCH', API_ROUTES.task(id), { body: update, headers: ifMatch(version) });
+  }
+  deleteTask(id: string, { keepalive, ifMatch: version, scope }: MutationOptions & { scope?: DeleteScope } = {}): Promise<void> {
+    const route = API_ROUTES.task(id) + (scope && scope !== 'occurrence' ? `?scope=${scope}` : '');
+    return this.request('DELETE', route, { keepalive, headers: ifMatch(version) });
+  }
+  /** Reminders due now, or within `within` minutes, that no device acknowledged. */
+  reminders(within = 0): Promise<ReminderList> {
+    return this.request('GET', API_ROUTES.reminders, { query: new URLSearchParams({ within: String(within) }) });
+  }
+  acknowledgeReminders(items: ReminderAcknowledge['items']): Promise<{ acknowledged: number }> {
+    return this.request('POST', API_ROUTES.remindersAcknowledge, { body: { items } });
+  }
+  settings(): Promise<Settings> {
+    return this.request('GET', API_ROUTES.settings);
+  }
+  updateSettings(settings: Settings): Promise<Settings> {
+    return this.request('PATCH', API_ROUTES.settings, { body: settings });
   }
 }

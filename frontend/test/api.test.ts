@@ -152,6 +152,37 @@ const page = (text?: string) => ({
   getElementById: (id: string) => (text !== undefined && id === RUNTIME_CONFIG_ELEMENT_ID ? ({ textContent: text } as HTMLElement) : null),
 });
 
+describe('ApiClient: concurrency headers and the time zone', () => {
+  it('sends If-Match with the version on PATCH and DELETE, the scope of a series delete, and Idempotency-Key on POST', async () => {
+    const c = client((call) => (call.init.method === 'DELETE' ? new Response(null, { status: 204 }) : json(200, { id: 'x' })));
+    await c.api.updateTask('t1', { title: 'x' }, { ifMatch: 3 });
+    await c.api.deleteTask('t1', { ifMatch: 4, scope: 'series' });
+    await c.api.deleteTask('t2', { scope: 'occurrence' });
+    await c.api.createTask({ title: 'x' }, 'key-1');
+    await c.api.updateTask('t1', { title: 'y' });
+    const headers = c.calls.map((x) => x.init.headers as Record<string, string>);
+    expect(headers[0]!['If-Match']).toBe('"3"');
+    expect([c.calls[1]!.url, headers[1]!['If-Match']]).toEqual(['/api/tasks/t1?scope=series', '"4"']);
+    expect(c.calls[2]!.url).toBe('/api/tasks/t2');
+    expect(headers[3]!['Idempotency-Key']).toBe('key-1');
+    expect(headers[4]!['If-Match']).toBeUndefined();
+  });
+
+  it('tells the server the browser’s time zone at sign-up and log-in', async () => {
+    const c = client(() => json(200, {}), null);
+    await c.api.login({ email: 'a@b.c', password: 'pw' });
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    expect(JSON.parse(String(c.calls[0]!.init.body))).toEqual({ email: 'a@b.c', password: 'pw', timeZone: zone });
+  });
+
+  it('a 412 is an ApiRequestError with its status, for the task list to explain', async () => {
+    const c = client(() => json(412, { statusCode: 412, error: 'Precondition Failed', message: 'The task was changed since you read it.' }));
+    const err = await c.api.updateTask('t1', { title: 'x' }, { ifMatch: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiRequestError);
+    expect((err as ApiRequestError).status).toBe(412);
+  });
+});
+
 describe('loadRuntimeConfig', () => {
   it('reads the configuration the server embedded in the page, without a request', async () => {
     const f = fakeFetch(() => json(500, {}));

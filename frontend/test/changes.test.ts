@@ -1,5 +1,6 @@
 import type { Task } from '@todo/contract';
-import { adjustedTotal, applyChanges, type Change, dropConfirmed, patchTask, runEach } from '../src/tasks/changes';
+import { adjustedTotal, applyChanges, type Change, describeTaskChanges, diffPatch, dropConfirmed, patchTask, runEach } from '../src/tasks/changes';
+import { describeRecurrence, formatReminder } from '../src/tasks/describe';
 
 const NOW = '2026-11-28T10:00:00.000Z';
 const task = (id: string, extra: Partial<Task> = {}): Task => ({
@@ -13,6 +14,11 @@ const task = (id: string, extra: Partial<Task> = {}): Task => ({
   completedAt: null,
   createdAt: NOW,
   updatedAt: NOW,
+  version: 1,
+  recurrence: null,
+  seriesId: null,
+  occurrence: null,
+  remindAt: null,
   ...extra,
 });
 const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
@@ -103,5 +109,52 @@ describe('runEach', () => {
     const seen: number[] = [];
     await runEach([], async () => undefined, (n: number) => seen.push(n));
     expect(seen).toEqual([]);
+  });
+});
+
+describe('edits, conflicts and recurring tasks in words', () => {
+  const weekly = { frequency: 'weekly' as const, interval: 1, weekdays: [1], until: null, count: null, timeZone: 'Europe/Berlin' };
+  const base = task('a', { title: 'Bins', dueDate: '2030-03-25', recurrence: weekly, remindAt: '2030-03-25T08:00:00.000Z' });
+  const values = { title: 'Bins', description: '', priority: 'medium' as const, tags: [], dueDate: '2030-03-25', recurrence: { ...weekly }, remindAt: base.remindAt };
+
+  it('an edit sends only the fields that changed; the same rule again is not a change (its series stays)', () => {
+    expect(diffPatch(base, values)).toEqual({});
+    expect(diffPatch(base, { ...values, recurrence: { frequency: 'weekly', interval: 1, weekdays: [1], until: null, count: null } })).toEqual({});
+    expect(diffPatch(base, { ...values, title: 'Bins!', dueDate: '2030-03-26' })).toEqual({ title: 'Bins!', dueDate: '2030-03-26' });
+    expect(diffPatch(base, { ...values, recurrence: { ...weekly, weekdays: [1, 4] } })).toEqual({ recurrence: { ...weekly, weekdays: [1, 4] } });
+    expect(diffPatch(base, { ...values, recurrence: null, remindAt: null })).toEqual({ recurrence: null, remindAt: null });
+    expect(diffPatch(task('b'), { ...values, title: 'Task b', dueDate: null, recurrence: null, remindAt: null })).toEqual({});
+  });
+
+  it('shows a new rule and reminder at once (the server fills in the zone it keeps)', () => {
+    const p = patchTask(task('b'), { recurrence: { frequency: 'daily', interval: 2 }, remindAt: '2030-01-01T08:00:00.000Z' }, NOW);
+    expect(p.recurrence).toEqual({ frequency: 'daily', interval: 2, weekdays: [], until: null, count: null, timeZone: '' });
+    expect(p.remindAt).toBe('2030-01-01T08:00:00.000Z');
+    expect(patchTask(base, { recurrence: null }, NOW).recurrence).toBeNull();
+  });
+
+  it('says what another device changed (a 412), in the page’s words and the user’s zone', () => {
+    const after = { ...base, title: 'Bins and recycling', tags: ['home'], completed: true, recurrence: { ...weekly, interval: 2 }, remindAt: '2030-03-25T17:30:00.000Z', version: 4 };
+    expect(describeTaskChanges(base, after, 'en-GB', 'Europe/Berlin')).toEqual([
+      'the title is now “Bins and recycling”',
+      'the tags are now #home',
+      'it was marked done',
+      'it now repeats every 2 weeks on Mon',
+      'the reminder is now Mon 25 Mar, 18:30',
+    ]);
+    expect(describeTaskChanges(base, { ...base, dueDate: null, recurrence: null, version: 2 }, 'en-GB', 'Europe/Berlin')).toEqual(['the due date was removed', 'it no longer repeats']);
+    expect(describeTaskChanges(base, null, 'en-GB', 'UTC')).toEqual(['it was deleted']);
+    expect(describeTaskChanges(base, { ...base, version: 2 }, 'en-GB', 'UTC')).toEqual(['it was saved again']);
+  });
+
+  it('describes rules and reminder times; a series kept in another zone says so', () => {
+    expect(describeRecurrence({ ...weekly, weekdays: [1, 4] }, 'en-GB', 'Europe/Berlin')).toBe('Repeats weekly on Mon, Thu');
+    expect(describeRecurrence({ frequency: 'daily', interval: 3, weekdays: [], until: '2030-06-30', count: null }, 'en-GB', 'UTC')).toBe('Repeats every 3 days until 30 Jun 2030');
+    expect(describeRecurrence({ frequency: 'monthly', interval: 1, weekdays: [], until: null, count: 1, timeZone: 'America/New_York' }, 'en-US', 'Europe/Berlin')).toBe(
+      'Repeats monthly · 1 time (America/New_York time)',
+    );
+    // The same instant before and after Berlin's change to summer time: 9:00 local both times.
+    expect(formatReminder('2030-03-25T08:00:00.000Z', 'en-GB', 'Europe/Berlin')).toBe('Mon 25 Mar, 09:00');
+    expect(formatReminder('2030-04-01T07:00:00.000Z', 'en-GB', 'Europe/Berlin')).toBe('Mon 1 Apr, 09:00');
   });
 });

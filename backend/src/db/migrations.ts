@@ -157,6 +157,66 @@ export const MIGRATIONS: readonly Migration[] = [
       create index sessions_expires_idx on sessions (expires_at);
     `,
   },
+  {
+    version: 5,
+    name: 'time zones, recurring tasks, reminders',
+    // - users.time_zone: the IANA zone recurring tasks and reminders are computed in (src/routes/settings.ts);
+    // - task_series: a recurring task's rule, its schedule's start (anchor) and the zone it was set in;
+    //   each occurrence is a task with series_id, occurrence (1, 2, …) and occurrence_date (the schedule
+    //   date it stands for). The unique (series_id, occurrence) key makes "the next occurrence" exist at
+    //   most once, whatever runs at the same time (src/db/series.ts);
+    // - tasks.remind_at, tasks.reminder_acknowledged_at: reminders and whether they were seen, on any device;
+    // - tasks_touch: acknowledging a reminder alone is no change of the task (same version and
+    //   updated_at: the task reads the same), any other update still is.
+    // Everything is nullable or defaulted: the previous release, which knows none of it, keeps working.
+    sql: `
+      alter table users add column time_zone text not null default 'UTC';
+
+      create table task_series (
+        id uuid primary key default gen_random_uuid(),
+        user_id uuid not null references users (id) on delete cascade,
+        frequency text not null check (frequency in ('daily', 'weekly', 'monthly')),
+        every integer not null check (every between 1 and 365),
+        weekdays smallint[] not null default '{}',
+        until date,
+        max_count integer check (max_count >= 1),
+        anchor date not null,
+        time_zone text not null,
+        created_at timestamptz not null default now()
+      );
+      create index task_series_user_idx on task_series (user_id);
+
+      alter table tasks
+        add column series_id uuid references task_series (id),
+        add column occurrence integer,
+        add column occurrence_date date,
+        add column remind_at timestamptz,
+        add column reminder_acknowledged_at timestamptz,
+        add constraint tasks_series_occurrence_key unique (series_id, occurrence),
+        add constraint tasks_series_complete check ((series_id is null) = (occurrence is null) and (series_id is null) = (occurrence_date is null));
+      create index tasks_series_idx on tasks (series_id) where series_id is not null;
+      -- GET /api/reminders: a user's unacknowledged reminders of open tasks, by time
+      create index tasks_user_reminder_idx on tasks (user_id, remind_at)
+        where remind_at is not null and reminder_acknowledged_at is null and not completed;
+
+      create or replace function tasks_touch() returns trigger language plpgsql as $$
+      declare
+        probe tasks;
+      begin
+        if new.reminder_acknowledged_at is distinct from old.reminder_acknowledged_at then
+          probe := new;
+          probe.reminder_acknowledged_at := old.reminder_acknowledged_at;
+          if probe is not distinct from old then
+            return new;
+          end if;
+        end if;
+        new.version := old.version + 1;
+        new.updated_at := greatest(new.updated_at, clock_timestamp(), old.updated_at + interval '1 millisecond');
+        return new;
+      end
+      $$;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -10,13 +10,19 @@ export const PREPARED = { prepare: true } as const;
 export const SESSION_INVALID = Symbol('session invalid');
 
 /** A timestamp as JavaScript's toISOString() writes it (UTC, milliseconds, Z). */
-const isoSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+export const isoSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** One task as JSON (contract `Task`), built by PostgreSQL. */
+/** A task's recurrence (contract `Recurrence` and its time zone) from its series row, or null. */
+const RECURRENCE_JSON = `case when series_id is null then null else (select json_build_object(
+    'frequency', s.frequency, 'interval', s.every, 'weekdays', s.weekdays, 'until', to_char(s.until, 'YYYY-MM-DD'),
+    'count', s.max_count, 'timeZone', s.time_zone) from task_series s where s.id = series_id) end`;
+
+/** One task as JSON (contract `Task`), built by PostgreSQL; `id` leads (the route reads it for Location). */
 export const TASK_JSON = `json_build_object(
   'id', id, 'title', title, 'description', description, 'priority', priority, 'tags', tags,
   'dueDate', to_char(due_date, 'YYYY-MM-DD'), 'completed', completed, 'completedAt', ${isoSql('completed_at')},
-  'createdAt', ${isoSql('created_at')}, 'updatedAt', ${isoSql('updated_at')}, 'version', version)`;
+  'createdAt', ${isoSql('created_at')}, 'updatedAt', ${isoSql('updated_at')}, 'version', version,
+  'recurrence', ${RECURRENCE_JSON}, 'seriesId', series_id, 'occurrence', occurrence, 'remindAt', ${isoSql('remind_at')})`;
 
 /**
  * True when user $1 exists and the session `sidParam` (the access token's sid claim) was not ended:

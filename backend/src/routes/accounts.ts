@@ -10,6 +10,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isCommonPassword } from '../auth/common-passwords';
 import type { PasswordHasher } from '../auth/password';
 import { HttpError } from '../errors';
+import { knownTimeZone } from './settings';
 import { CredentialsSchema, CsrfHeaderSchema, errors, SessionSchema, UserSchema } from '../schemas';
 
 const bearer = [{ bearer: [] }];
@@ -38,12 +39,14 @@ export const accountRoutes: FastifyPluginAsync<{ passwords: PasswordHasher }> = 
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
       await app.limits.login(request, email);
+      const timeZone = request.body.timeZone === undefined ? undefined : knownTimeZone(request.body.timeZone);
       if (isCommonPassword(request.body.password)) {
         // 422, not 400: the request is well-formed; a rule that no schema can state refuses it.
         throw new HttpError(422, 'body/password is one of the most commonly used passwords; choose one that is harder to guess');
       }
       const user = await app.accounts.createUser(email, await passwords.hash(request.body.password));
       if (!user) throw new HttpError(409, 'An account with this email already exists. Log in instead.');
+      if (timeZone) await app.settings.setTimeZone(user.id, timeZone);
       request.log.info({ userId: user.id }, 'account created');
       return reply.code(201).send(await app.sessions.start(user, request, reply));
     },
@@ -56,19 +59,21 @@ export const accountRoutes: FastifyPluginAsync<{ passwords: PasswordHasher }> = 
         summary: 'Log in; starts a session (an access token, and the refresh cookie)',
         tags: ['accounts'],
         body: CredentialsSchema,
-        response: { 200: SessionSchema, ...errors(400, 401, 413, 415, 429, 503) },
+        response: { 200: SessionSchema, ...errors(400, 401, 413, 415, 422, 429, 503) },
         responseHeaders: { 200: setsCookie, 429: retryAfter, 503: retryAfter },
       },
     },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
       await app.limits.login(request, email);
+      const timeZone = request.body.timeZone === undefined ? undefined : knownTimeZone(request.body.timeZone);
       const found = await app.accounts.findUserByEmail(email);
       if (!found) await passwords.burn(request.body.password);
       if (!found || !(await passwords.verify(request.body.password, found.passwordHash))) {
         throw new HttpError(401, 'Wrong email or password.');
       }
       const { passwordHash: _, ...user } = found;
+      if (timeZone) await app.settings.setTimeZone(user.id, timeZone);
       return app.sessions.start(user, request, reply);
     },
   );

@@ -1,11 +1,16 @@
-import type { Task, TaskCreate } from '@todo/contract';
+import type { DeleteScope, Task, TaskUpdate } from '@todo/contract';
 import { memo, useEffect, useId, useRef, useState } from 'react';
 import { userMessage } from '../api';
 import { dueLabel } from '../dates';
 import { editDraft, useDrafts } from '../drafts';
-import type { ViewTask } from '../tasks/changes';
+import { diffPatch, patchTask, type ViewTask } from '../tasks/changes';
+import { useTasksSettings } from '../tasks/context';
+import { describeRecurrence, formatReminder } from '../tasks/describe';
+import { ConflictError } from '../tasks/useTaskList';
+import { loadZone, zoneLoaded } from '../tasks/zone';
 import { ConfirmDelete } from './ConfirmDelete';
-import { type FormDraft, PRIORITY_LABELS, TaskForm } from './TaskForm';
+import { BellIcon } from './Icons';
+import { draftOf, type FormDraft, PRIORITY_LABELS, TaskForm } from './TaskForm';
 
 interface Props {
   task: ViewTask;
@@ -14,8 +19,9 @@ interface Props {
   selected: boolean;
   onSelect(task: Task, selected: boolean): void;
   onToggle(task: Task): Promise<unknown>;
-  onSave(task: Task, values: Required<TaskCreate>): Promise<unknown>;
-  onDelete(task: Task): void;
+  /** Sends the fields an edit changed, as a change of `task` (the version the form was opened on). */
+  onSave(task: Task, patch: TaskUpdate): Promise<unknown>;
+  onDelete(task: Task, scope: DeleteScope): void;
   onTagClick(tag: string): void;
   today: string;
   locale: string;
@@ -23,10 +29,16 @@ interface Props {
 
 /** One row of the list. Memoised: a change to one task re-renders that row only. */
 export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSelect, onToggle, onSave, onDelete, onTagClick, today, locale }: Props) {
+  const { timeZone } = useTasksSettings();
   const drafts = useDrafts();
   const draftName = editDraft(task.id);
   // An edit left unsaved when the session ended opens again, as it was typed.
   const [editing, setEditing] = useState(() => drafts.has(draftName));
+  /**
+   * The task as the edit form opened on it: its version goes out in If-Match, so a change made
+   * elsewhere meanwhile is reported, not overwritten. After a 412 it is the server's copy.
+   */
+  const [base, setBase] = useState<Task>(task);
   /** An edit the server refused: the form reopens with it and the reason. */
   const [draft, setDraft] = useState<{ values: FormDraft; error: string } | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -56,7 +68,8 @@ export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSe
     return (
       <li className="task editing" data-task-id={task.id}>
         <TaskForm
-          task={task}
+          key={base.version}
+          task={base}
           draft={draft?.values}
           initialError={draft?.error}
           submitLabel="Save"
@@ -64,14 +77,26 @@ export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSe
           draftName={draftName}
           onSubmit={(values, typed) => {
             // The list shows the edit at once; if the server refuses it, the form comes back
-            // with what was typed and the reason.
+            // with what was typed and the reason (after a 412, on the server's copy now).
             returnFocus.current = true;
             setDraft(null);
             setEditing(false);
-            onSave(task, values).then(
+            const patch = diffPatch(base, values);
+            if (Object.keys(patch).length === 0) {
+              drafts.clear(draftName);
+              return;
+            }
+            onSave(base, patch).then(
               () => drafts.clear(draftName),
-              (err: unknown) => {
-                setDraft({ values: typed, error: userMessage(err) });
+              async (err: unknown) => {
+                if (err instanceof ConflictError && err.current) {
+                  // The form reopens on the server's copy with the user's own changes on top: saving
+                  // again sends only those, never back what the other device had replaced.
+                  const mine = patchTask(err.current, patch, new Date().toISOString());
+                  if (mine.remindAt) await loadZone().catch(() => {});
+                  setBase(err.current);
+                  setDraft({ values: mine.remindAt && !zoneLoaded() ? typed : draftOf(mine, timeZone), error: userMessage(err) });
+                } else setDraft({ values: typed, error: userMessage(err) });
                 setEditing(true);
               },
             );
@@ -88,6 +113,16 @@ export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSe
   }
 
   const due = task.dueDate ? dueLabel(task.dueDate, task.completed, today, locale) : null;
+  const startEditing = () => {
+    const open = () => {
+      setError(null);
+      setBase(task);
+      setEditing(true);
+    };
+    // A reminder is shown in the user's zone: that needs the time zone module first.
+    if (!task.remindAt) open();
+    else loadZone().then(open, () => setError('The editor could not be loaded. Check your connection and try again.'));
+  };
   const titleId = `${id}-title`;
   const classes = ['task', `priority-${task.priority}`, task.completed && 'completed', task.saving && 'saving', selected && 'selected'].filter(Boolean).join(' ');
   return (
@@ -131,6 +166,19 @@ export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSe
               <time dateTime={task.dueDate!}>{due.text}</time>
             </span>
           )}
+          {task.recurrence && (
+            <span className="repeats">
+              <span aria-hidden="true">↻ </span>
+              {describeRecurrence(task.recurrence, locale, timeZone)}
+            </span>
+          )}
+          {task.remindAt && !task.completed && (
+            <span className="remind">
+              <BellIcon />
+              <span className="sr-only">Reminder </span>
+              <time dateTime={task.remindAt}>{formatReminder(task.remindAt, locale, timeZone)}</time>
+            </span>
+          )}
           {task.saving && <span className="saving-note">Saving…</span>}
           {task.tags.length > 0 && (
             <ul className="tags" aria-label="Tags">
@@ -158,11 +206,24 @@ export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSe
         (confirming ? (
           <ConfirmDelete
             label={`Confirm deleting “${task.title}”`}
-            question="Delete this task?"
+            question={task.seriesId ? 'Delete this repeating task?' : 'Delete this task?'}
             keepLabel="Keep it"
+            // An occurrence alone is skipped (the next one comes), or the series goes with every occurrence.
+            confirmLabel={task.seriesId ? 'Only this one' : undefined}
+            alternative={
+              task.seriesId
+                ? {
+                    label: 'All occurrences',
+                    onConfirm: () => {
+                      setConfirming(false);
+                      onDelete(task, 'series');
+                    },
+                  }
+                : undefined
+            }
             onConfirm={() => {
               setConfirming(false);
-              onDelete(task);
+              onDelete(task, 'occurrence');
             }}
             onKeep={() => {
               keptIt.current = true;
@@ -171,7 +232,7 @@ export const TaskItem = memo(function TaskItem({ task, selecting, selected, onSe
           />
         ) : (
           <div className="actions">
-            <button ref={editButton} type="button" className="ghost" disabled={task.local} onClick={() => setEditing(true)} aria-label={`Edit “${task.title}”`}>
+            <button ref={editButton} type="button" className="ghost" disabled={task.local} onClick={startEditing} aria-label={`Edit “${task.title}”`}>
               Edit
             </button>
             <button

@@ -1,17 +1,22 @@
-import type { Session, Task, TaskCreate } from '@todo/contract';
+import type { DeleteScope, Session, Task, TaskUpdate } from '@todo/contract';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { ApiClient } from '../api';
+import { type ApiClient, browserTimeZone, userMessage } from '../api';
 import { BulkBar } from '../components/BulkBar';
 import { Filters } from '../components/Filters';
+import { Reminders } from '../components/Reminders';
 import { TaskForm } from '../components/TaskForm';
 import { TaskItem } from '../components/TaskItem';
+import { TimeZoneSetting } from '../components/TimeZoneSetting';
 import { Toasts } from '../components/Toasts';
 import { currentLocale, todayIso } from '../dates';
 import { NEW_TASK_DRAFT } from '../drafts';
 import { hasFilters, type ListQuery, listQueryToSearch, pageCount, parseListQuery } from '../query';
 import { hasNavigated, navigate } from '../router';
 import type { ViewTask } from '../tasks/changes';
-import { useTaskList } from '../tasks/useTaskList';
+import { TasksContext, type TasksSettings } from '../tasks/context';
+import { useNotificationPermission, useReminders } from '../tasks/useReminders';
+import { type TaskValues, useTaskList } from '../tasks/useTaskList';
+import { preloadZone } from '../tasks/zone';
 
 interface Props {
   api: ApiClient;
@@ -43,12 +48,26 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
   queryRef.current = query;
   const locale = useMemo(() => currentLocale(), []);
   const today = todayIso();
+  // The user's stored zone (log-in stored the browser's); until it is loaded, the browser's.
+  const [timeZone, setTimeZone] = useState(() => browserTimeZone() ?? 'UTC');
+  const [notifications, requestNotifications] = useNotificationPermission();
+  const settings: TasksSettings = useMemo(() => ({ timeZone, notifications, requestNotifications }), [timeZone, notifications, requestNotifications]);
+  useEffect(() => {
+    api.settings().then(
+      (s) => setTimeZone(s.timeZone),
+      () => {},
+    );
+  }, [api]);
 
   const announce = useCallback((msg: string) => {
     setStatus(msg);
     setStatusSeq((n) => n + 1);
   }, []);
 
+  useEffect(() => {
+    const timer = preloadZone();
+    return () => clearTimeout(timer);
+  }, []);
   useEffect(() => {
     document.title = 'Tasks · Todo';
     if (hasNavigated()) heading.current?.focus();
@@ -59,8 +78,9 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
     navigate(`/tasks${listQueryToSearch(next)}`, { replace: true });
   }, []);
 
-  const list = useTaskList(api, query, setQuery, announce);
+  const list = useTaskList(api, query, setQuery, announce, { locale, timeZone });
   const { items } = list;
+  const reminders = useReminders(api, list.page, announce);
 
   // ---- focus stays in the list when rows go away -------------------------------------------
   // A row that held focus and left the list (deleted, completed under "Open", moved by a reload)
@@ -95,8 +115,8 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
   latest.current = list;
 
   const create = useCallback(
-    async (values: Required<TaskCreate>) => {
-      await latest.current.create(values);
+    async (values: TaskValues, _draft: unknown, idempotencyKey: string) => {
+      await latest.current.create(values, idempotencyKey);
       announce(`Added “${values.title}”.`);
     },
     [announce],
@@ -105,18 +125,39 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
     async (task: Task) => {
       const completed = !task.completed;
       await latest.current.update(task, { completed });
-      announce(completed ? `Marked “${task.title}” as done.` : `Marked “${task.title}” as not done.`);
+      const repeats = completed && task.seriesId ? ' It repeats: the next one is in the list.' : '';
+      announce(completed ? `Marked “${task.title}” as done.${repeats}` : `Marked “${task.title}” as not done.`);
     },
     [announce],
   );
   const save = useCallback(
-    async (task: Task, values: Required<TaskCreate>) => {
-      await latest.current.update(task, values);
-      announce(`Saved “${values.title}”.`);
+    async (task: Task, patch: TaskUpdate) => {
+      await latest.current.update(task, patch);
+      announce(`Saved “${patch.title ?? task.title}”.`);
     },
     [announce],
   );
-  const remove = useCallback((task: Task) => latest.current.remove([task]), []);
+  const remove = useCallback((task: Task, scope: DeleteScope) => latest.current.remove([task], scope), []);
+  /** "Done" on a reminder: the task is completed (the list's copy, the newest) and the reminder seen. */
+  const reminderDone = useCallback(
+    (task: Task) => {
+      const current = latest.current.items.find((t) => t.id === task.id) ?? task;
+      void reminders.dismiss([task]);
+      latest.current.update(current, { completed: true }).then(
+        () => announce(`Marked “${task.title}” as done.`),
+        (err: unknown) => announce(userMessage(err)),
+      );
+    },
+    [announce, reminders],
+  );
+  const saveTimeZone = useCallback(
+    async (zone: string) => {
+      const saved = await api.updateSettings({ timeZone: zone });
+      setTimeZone(saved.timeZone);
+      announce(`Times are now in ${saved.timeZone}.`);
+    },
+    [api, announce],
+  );
   const undo = useCallback(() => {
     const restored = latest.current.undo();
     if (restored[0]) setFocusRequest(restored[0].id);
@@ -184,125 +225,130 @@ export function TasksPage({ api, session, search, onLogout }: Props) {
   const filtered = hasFilters(query);
 
   return (
-    <div className="app">
-      <a
-        className="skip-link"
-        href="#tasks"
-        onClick={(e) => {
-          e.preventDefault();
-          // Straight to the list: the next Tab reaches the first task.
-          (listRef.current ?? listHeading.current)?.focus();
-        }}
-      >
-        Skip to tasks
-      </a>
-      <header className="topbar">
-        <p className="brand">
-          <span className="logo" aria-hidden="true">
-            ✓
-          </span>{' '}
-          Todo
-        </p>
-        <div className="account">
-          <span className="email" title={session.user.email}>
-            {session.user.email}
-          </span>
-          <button type="button" onClick={logout}>
-            Log out
-          </button>
-        </div>
-      </header>
-      <main className="page">
-        <h1 ref={heading} tabIndex={-1} className="page-title">
-          Tasks
-        </h1>
-        <section className="card add-bar" aria-labelledby="new-task-heading">
-          <h2 id="new-task-heading" className="sr-only">
-            New task
-          </h2>
-          <TaskForm compact submitLabel="Add task" onSubmit={create} draftName={NEW_TASK_DRAFT} />
-        </section>
-
-        <Filters query={query} onChange={setQuery} />
-
-        <section aria-labelledby="list-heading" aria-busy={list.loading} id="tasks">
-          <div className="list-header">
-            <h2 id="list-heading" ref={listHeading} tabIndex={-1}>
-              {filtered ? 'Matching tasks' : 'All tasks'}
-            </h2>
-            {list.page && <p className="count">{plural(list.total)}</p>}
-            {!selecting && items.length > 0 && (
-              <button type="button" className="ghost select-toggle" onClick={() => setSelecting(true)}>
-                Select
-              </button>
-            )}
+    <TasksContext.Provider value={settings}>
+      <div className="app">
+        <a
+          className="skip-link"
+          href="#tasks"
+          onClick={(e) => {
+            e.preventDefault();
+            // Straight to the list: the next Tab reaches the first task.
+            (listRef.current ?? listHeading.current)?.focus();
+          }}
+        >
+          Skip to tasks
+        </a>
+        <header className="topbar">
+          <p className="brand">
+            <span className="logo" aria-hidden="true">
+              ✓
+            </span>{' '}
+            Todo
+          </p>
+          <div className="account">
+            <TimeZoneSetting timeZone={timeZone} onSave={saveTimeZone} />
+            <span className="email" title={session.user.email}>
+              {session.user.email}
+            </span>
+            <button type="button" onClick={logout}>
+              Log out
+            </button>
           </div>
-          {selecting && (
-            <BulkBar
-              items={items}
-              selected={selectedTasks}
-              busy={Boolean(list.activity && !list.activity.finished)}
-              onSelectAll={(on) => setSelected(new Set(on ? items.filter((t) => !t.local).map((t) => t.id) : []))}
-              onComplete={bulkComplete}
-              onDelete={bulkDelete}
-              onDone={endSelection}
-            />
-          )}
-          {list.error && (
-            <div className="error" role="alert">
-              <p>{list.error}</p>
-              <button type="button" onClick={list.refresh}>
-                Try again
-              </button>
+        </header>
+        <main className="page">
+          <h1 ref={heading} tabIndex={-1} className="page-title">
+            Tasks
+          </h1>
+          <section className="card add-bar" aria-labelledby="new-task-heading">
+            <h2 id="new-task-heading" className="sr-only">
+              New task
+            </h2>
+            <TaskForm compact submitLabel="Add task" onSubmit={create} draftName={NEW_TASK_DRAFT} />
+          </section>
+
+          <Reminders due={reminders.due} error={reminders.error} locale={locale} onDone={reminderDone} onDismiss={reminders.dismiss} />
+
+          <Filters query={query} onChange={setQuery} />
+
+          <section aria-labelledby="list-heading" aria-busy={list.loading} id="tasks">
+            <div className="list-header">
+              <h2 id="list-heading" ref={listHeading} tabIndex={-1}>
+                {filtered ? 'Matching tasks' : 'All tasks'}
+              </h2>
+              {list.page && <p className="count">{plural(list.total)}</p>}
+              {!selecting && items.length > 0 && (
+                <button type="button" className="ghost select-toggle" onClick={() => setSelecting(true)}>
+                  Select
+                </button>
+              )}
             </div>
-          )}
-          {list.page && items.length === 0 && !list.error && !list.loading && (
-            <p className="empty">{filtered ? 'No tasks match these filters.' : 'No tasks yet. Add your first one above.'}</p>
-          )}
-          {items.length > 0 && (
-            <ul className="task-list" ref={listRef} tabIndex={-1} aria-labelledby="list-heading" onFocus={onListFocus}>
-              {items.map((t: ViewTask) => (
-                <TaskItem
-                  key={t.id}
-                  task={t}
-                  selecting={selecting}
-                  selected={selected.has(t.id)}
-                  onSelect={onSelect}
-                  onToggle={toggle}
-                  onSave={save}
-                  onDelete={remove}
-                  onTagClick={onTagClick}
-                  today={today}
-                  locale={locale}
-                />
-              ))}
-            </ul>
-          )}
-          {list.page && pages > 1 && (
-            <nav className="pagination" aria-label="Pages">
-              <button type="button" aria-disabled={query.page <= 1} onClick={() => query.page > 1 && setQuery({ page: query.page - 1 })}>
-                ← Previous
-              </button>
-              <span>
-                Page {query.page} of {pages}
-              </span>
-              <button type="button" aria-disabled={query.page >= pages} onClick={() => query.page < pages && setQuery({ page: query.page + 1 })}>
-                Next →
-              </button>
-            </nav>
-          )}
-        </section>
-      </main>
-      <Toasts
-        status={status}
-        statusSeq={statusSeq}
-        held={list.held}
-        onUndo={undo}
-        onPause={list.pauseUndo}
-        onResume={list.resumeUndo}
-        activity={list.activity}
-        onDismiss={list.dismissActivity}
-      />
-    </div>
+            {selecting && (
+              <BulkBar
+                items={items}
+                selected={selectedTasks}
+                busy={Boolean(list.activity && !list.activity.finished)}
+                onSelectAll={(on) => setSelected(new Set(on ? items.filter((t) => !t.local).map((t) => t.id) : []))}
+                onComplete={bulkComplete}
+                onDelete={bulkDelete}
+                onDone={endSelection}
+              />
+            )}
+            {list.error && (
+              <div className="error" role="alert">
+                <p>{list.error}</p>
+                <button type="button" onClick={list.refresh}>
+                  Try again
+                </button>
+              </div>
+            )}
+            {list.page && items.length === 0 && !list.error && !list.loading && (
+              <p className="empty">{filtered ? 'No tasks match these filters.' : 'No tasks yet. Add your first one above.'}</p>
+            )}
+            {items.length > 0 && (
+              <ul className="task-list" ref={listRef} tabIndex={-1} aria-labelledby="list-heading" onFocus={onListFocus}>
+                {items.map((t: ViewTask) => (
+                  <TaskItem
+                    key={t.id}
+                    task={t}
+                    selecting={selecting}
+                    selected={selected.has(t.id)}
+                    onSelect={onSelect}
+                    onToggle={toggle}
+                    onSave={save}
+                    onDelete={remove}
+                    onTagClick={onTagClick}
+                    today={today}
+                    locale={locale}
+                  />
+                ))}
+              </ul>
+            )}
+            {list.page && pages > 1 && (
+              <nav className="pagination" aria-label="Pages">
+                <button type="button" aria-disabled={query.page <= 1} onClick={() => query.page > 1 && setQuery({ page: query.page - 1 })}>
+                  ← Previous
+                </button>
+                <span>
+                  Page {query.page} of {pages}
+                </span>
+                <button type="button" aria-disabled={query.page >= pages} onClick={() => query.page < pages && setQuery({ page: query.page + 1 })}>
+                  Next →
+                </button>
+              </nav>
+            )}
+          </section>
+        </main>
+        <Toasts
+          status={status}
+          statusSeq={statusSeq}
+          held={list.held}
+          onUndo={undo}
+          onPause={list.pauseUndo}
+          onResume={list.resumeUndo}
+          activity={list.activity}
+          onDismiss={list.dismissActivity}
+        />
+      </div>
+    </TasksContext.Provider>
   );
 }

@@ -1,4 +1,6 @@
-import type { Task, TaskUpdate } from '@todo/contract';
+import type { RecurrenceInput, Task, TaskCreate, TaskUpdate } from '@todo/contract';
+import { formatDate } from '../dates';
+import { describeRecurrence, formatReminder } from './describe';
 
 /**
  * A change the user made that the list shows before the server has confirmed it (optimistic UI).
@@ -32,7 +34,54 @@ export function patchTask(task: Task, patch: TaskUpdate, now: string): Task {
     out.completed = patch.completed;
     out.completedAt = patch.completed ? (task.completedAt ?? now) : null;
   }
+  if (patch.remindAt !== undefined) out.remindAt = patch.remindAt;
+  if (patch.recurrence !== undefined) {
+    const r = patch.recurrence;
+    // What the server will answer, near enough to show until it does (it fills in the series' zone).
+    out.recurrence = r && {
+      frequency: r.frequency,
+      interval: r.interval ?? 1,
+      weekdays: r.weekdays ?? [],
+      until: r.until ?? null,
+      count: r.count ?? null,
+      timeZone: task.recurrence?.timeZone ?? '',
+    };
+  }
   return out;
+}
+
+/** The fields of `values` that differ from `task`: what an edit sends (an unchanged rule is not sent, so its series stays as it is). */
+export function diffPatch(task: Task, values: Required<TaskCreate>): TaskUpdate {
+  const patch: TaskUpdate = {};
+  if (values.title !== task.title) patch.title = values.title;
+  if (values.description !== task.description) patch.description = values.description;
+  if (values.priority !== task.priority) patch.priority = values.priority;
+  if (values.tags.join('\n') !== task.tags.join('\n')) patch.tags = values.tags;
+  if (values.dueDate !== task.dueDate) patch.dueDate = values.dueDate;
+  if (values.remindAt !== task.remindAt) patch.remindAt = values.remindAt;
+  const rule = (r: RecurrenceInput | null | undefined) =>
+    r ? JSON.stringify([r.frequency, r.interval ?? 1, [...(r.weekdays ?? [])].sort(), r.until ?? null, r.count ?? null]) : 'none';
+  if (rule(values.recurrence) !== rule(task.recurrence)) patch.recurrence = values.recurrence;
+  return patch;
+}
+
+/**
+ * What another device changed, in words, comparing the task as the user saw it with the server's
+ * copy now (`null`: deleted). Shown with a 412, so the user knows what they would have overwritten.
+ */
+export function describeTaskChanges(before: Task, after: Task | null, locale: string, timeZone: string): string[] {
+  if (!after) return ['it was deleted'];
+  const out: string[] = [];
+  if (after.title !== before.title) out.push(`the title is now “${after.title}”`);
+  if (after.description !== before.description) out.push(after.description ? 'the description changed' : 'the description was removed');
+  if (after.priority !== before.priority) out.push(`the priority is now ${after.priority}`);
+  if (after.tags.join() !== before.tags.join()) out.push(after.tags.length ? `the tags are now ${after.tags.map((t) => `#${t}`).join(' ')}` : 'the tags were removed');
+  if (after.dueDate !== before.dueDate) out.push(after.dueDate ? `it is now due ${formatDate(after.dueDate, locale)}` : 'the due date was removed');
+  if (after.completed !== before.completed) out.push(after.completed ? 'it was marked done' : 'it was marked not done');
+  const rule = (t: Task) => (t.recurrence ? describeRecurrence(t.recurrence, locale, timeZone) : '');
+  if (rule(after) !== rule(before)) out.push(after.recurrence ? `it now ${rule(after).replace(/^R/, 'r')}` : 'it no longer repeats');
+  if (after.remindAt !== before.remindAt) out.push(after.remindAt ? `the reminder is now ${formatReminder(after.remindAt, locale, timeZone)}` : 'the reminder was removed');
+  return out.length ? out : ['it was saved again'];
 }
 
 /**

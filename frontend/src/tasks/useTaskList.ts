@@ -1,8 +1,26 @@
-import type { Task, TaskCreate, TaskPage, TaskUpdate } from '@todo/contract';
+import type { DeleteScope, Task, TaskCreate, TaskPage, TaskUpdate } from '@todo/contract';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ApiClient, ApiRequestError, userMessage as errorMessage } from '../api';
 import { dueRangeProblem, type ListQuery, pageCount, toTaskQuery } from '../query';
-import { adjustedTotal, applyChanges, type Change, dropConfirmed, type NewChange, runEach, type ViewTask } from './changes';
+import { adjustedTotal, applyChanges, type Change, describeTaskChanges, dropConfirmed, type NewChange, patchTask, runEach, type ViewTask } from './changes';
+
+/** The values of a new task, every field given (the forms fill in the defaults). */
+export type TaskValues = Required<TaskCreate>;
+
+/**
+ * A change refused with 412: the task changed elsewhere since the user saw it. `current` is the
+ * server's copy now (null: deleted), `changes` says what differs, in words; nothing was overwritten.
+ */
+export class ConflictError extends ApiRequestError {
+  constructor(
+    readonly current: Task | null,
+    readonly changes: string[],
+    title: string,
+  ) {
+    super(412, `“${title}” was changed elsewhere meanwhile: ${changes.join(', ')}. Nothing was overwritten: your change was not saved.`);
+    this.name = 'ConflictError';
+  }
+}
 
 /** How long a delete can be undone before it is sent. */
 export const UNDO_MS = 6000;
@@ -20,8 +38,17 @@ export interface Activity {
 /** Deletes waiting out the undo window. */
 export interface HeldDeletes {
   tasks: Task[];
+  /** `series`: every occurrence of a recurring task's series. */
+  scope: DeleteScope;
 }
 
+
+/** A held delete: its change, the task, and the changes that hide the other occurrences a series delete takes. */
+interface HeldItem {
+  key: number;
+  task: Task;
+  others: number[];
+}
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -32,7 +59,13 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  * sent one request per task with progress. Changes to one task go out one after another, in the
  * order they were made.
  */
-export function useTaskList(api: ApiClient, query: ListQuery, setQuery: (change: Partial<ListQuery>) => void, announce: (msg: string) => void) {
+export function useTaskList(
+  api: ApiClient,
+  query: ListQuery,
+  setQuery: (change: Partial<ListQuery>) => void,
+  announce: (msg: string) => void,
+  describe: { locale: string; timeZone: string },
+) {
   const [page, setPage] = useState<TaskPage | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
@@ -44,7 +77,15 @@ export function useTaskList(api: ApiClient, query: ListQuery, setQuery: (change:
   const settled = useRef(0);
   const nextKey = useRef(1);
   const queues = useRef(new Map<string, Promise<unknown>>());
-  const heldRef = useRef<{ items: { key: number; task: Task }[]; timer: ReturnType<typeof setTimeout> | null; deadline: number; remaining: number } | null>(null);
+  const heldRef = useRef<{ items: HeldItem[]; scope: DeleteScope; timer: ReturnType<typeof setTimeout> | null; deadline: number; remaining: number } | null>(null);
+  /**
+   * Our own confirmed changes, per task: a change sent as version `from` left it at `to`. A change
+   * queued behind another of ours was made on the version the user saw then; it goes out with
+   * If-Match of the version our earlier change produced, never of one another device made.
+   */
+  const ownVersions = useRef(new Map<string, Map<number, number>>());
+  const describeRef = useRef(describe);
+  describeRef.current = describe;
 
   const refresh = useCallback(() => setReload((n) => n + 1), []);
 
@@ -93,6 +134,27 @@ export function useTaskList(api: ApiClient, query: ListQuery, setQuery: (change:
   };
   const rollback = (key: number) => setChanges((cs) => cs.filter((c) => c.key !== key));
 
+  /** The version to send in If-Match for a change the user made on `version` of task `id`. */
+  const basedOn = (id: string, version: number) => {
+    const steps = ownVersions.current.get(id);
+    let v = version;
+    while (steps?.has(v)) v = steps.get(v)!;
+    return v;
+  };
+  const recordVersion = (id: string, from: number, to: number) => {
+    const steps = ownVersions.current.get(id) ?? new Map<number, number>();
+    steps.set(from, to);
+    ownVersions.current.set(id, steps);
+  };
+
+  /** A 412 for `seen` (the task as the user saw it): reload it and say what changed; anything else as it is. */
+  const explain = async (seen: Task, err: unknown): Promise<unknown> => {
+    if (!(err instanceof ApiRequestError) || err.status !== 412) return err;
+    const current = await api.getTask(seen.id).catch((e: unknown) => (e instanceof ApiRequestError && e.status === 404 ? null : Promise.reject(e)));
+    refresh();
+    return new ConflictError(current, describeTaskChanges(seen, current, describeRef.current.locale, describeRef.current.timeZone), seen.title);
+  };
+
   /** Runs `fn` after every earlier request about task `id` has finished. */
   const serial = <T,>(id: string, fn: () => Promise<T>): Promise<T> => {
     const run = (queues.current.get(id) ?? Promise.resolve()).catch(() => undefined).then(fn);
@@ -101,13 +163,29 @@ export function useTaskList(api: ApiClient, query: ListQuery, setQuery: (change:
     return run;
   };
 
-  /** Adds a task at once; the server's copy replaces it, or it disappears again if refused. */
-  const create = async (values: Required<TaskCreate>): Promise<Task> => {
+  /**
+   * Adds a task at once; the server's copy replaces it, or it disappears again if refused.
+   * `idempotencyKey` is the form's for this intended task: a retry of the same values sends it again,
+   * so a create whose answer was lost is not made twice.
+   */
+  const create = async (values: TaskValues, idempotencyKey: string): Promise<Task> => {
     const now = new Date().toISOString();
-    const temp: Task = { id: `new-${nextKey.current}`, ...values, completed: false, completedAt: null, createdAt: now, updatedAt: now };
+    const base: Task = {
+      id: `new-${nextKey.current}`,
+      ...values,
+      recurrence: null,
+      seriesId: null,
+      occurrence: null,
+      completed: false,
+      completedAt: null,
+      createdAt: now,
+      updatedAt: now,
+      version: 0,
+    };
+    const temp = patchTask(base, { recurrence: values.recurrence }, now);
     const key = begin({ kind: 'create', task: temp });
     try {
-      const task = await api.createTask(values);
+      const task = await api.createTask(values, idempotencyKey);
       confirm(key, { task } as Partial<Change>);
       return task;
     } catch (err) {
@@ -116,10 +194,23 @@ export function useTaskList(api: ApiClient, query: ListQuery, setQuery: (change:
     }
   };
 
-  /** Applies an edit (or completion) at once; rolls it back if the server refuses it. */
+  /**
+   * Applies an edit (or completion) at once; rolls it back if the server refuses it. It is sent with
+   * If-Match of the version `task` had: a task changed elsewhere meanwhile is not overwritten (412,
+   * a ConflictError saying what changed, and the list reloads).
+   */
   const update = (task: Task, patch: TaskUpdate): Promise<Task> => {
     const key = begin({ kind: 'update', id: task.id, patch });
-    return serial(task.id, () => api.updateTask(task.id, patch)).then(
+    return serial(task.id, async () => {
+      const from = basedOn(task.id, task.version);
+      try {
+        const saved = await api.updateTask(task.id, patch, { ifMatch: from });
+        recordVersion(task.id, from, saved.version);
+        return saved;
+      } catch (err) {
+        throw await explain(task, err);
+      }
+    }).then(
       (saved) => {
         confirm(key);
         return saved;
@@ -145,13 +236,19 @@ export function useTaskList(api: ApiClient, query: ListQuery, setQuery: (change:
       if (total > 1) setActivity({ label: 'Deleting', done, total, failures, finished: false });
       return runEach(
         h.items,
-        ({ key, task }) =>
-          serial(task.id, () => api.deleteTask(task.id, { keepalive })).then(
-            () => confirm(key),
+        ({ key, task, others }) =>
+          serial(task.id, async () => {
+            try {
+              await api.deleteTask(task.id, { keepalive, ifMatch: basedOn(task.id, task.version), scope: h.scope });
+            } catch (err) {
+              throw await explain(task, err);
+            }
+          }).then(
+            () => [key, ...others].forEach((k) => confirm(k)),
             (err: unknown) => {
               // Already gone on the server is what a delete wants.
-              if (err instanceof ApiRequestError && err.status === 404) return confirm(key);
-              rollback(key);
+              if (err instanceof ApiRequestError && err.status === 404) return [key, ...others].forEach((k) => confirm(k));
+              [key, ...others].forEach(rollback);
               throw err;
             },
           ),
@@ -176,14 +273,22 @@ export function useTaskList(api: ApiClient, query: ListQuery, setQuery: (change:
     h.timer = setTimeout(() => void commitHeld(), ms);
   };
 
-  /** Hides the tasks at once and holds their deletion for UNDO_MS (earlier held deletes go out now). */
-  const remove = (tasks: Task[]) => {
+  /**
+   * Hides the tasks at once and holds their deletion for UNDO_MS (earlier held deletes go out now).
+   * `series`: a recurring task with every other occurrence of its series (they leave the list too).
+   */
+  const remove = (tasks: Task[], scope: DeleteScope = 'occurrence') => {
     void commitHeld();
-    const items = tasks.map((task) => ({ key: begin({ kind: 'delete', id: task.id }), task }));
-    heldRef.current = { items, timer: null, deadline: 0, remaining: UNDO_MS };
+    const ids = new Set(tasks.map((t) => t.id));
+    // The other occurrences on the page leave the list too; the series' one delete takes them.
+    const others = (task: Task) =>
+      scope === 'series' && task.seriesId ? (page?.items ?? []).filter((t) => t.seriesId === task.seriesId && !ids.has(t.id)).map((t) => begin({ kind: 'delete', id: t.id })) : [];
+    const items = tasks.map((task) => ({ key: begin({ kind: 'delete', id: task.id }), task, others: others(task) }));
+    heldRef.current = { items, scope, timer: null, deadline: 0, remaining: UNDO_MS };
     startTimer(UNDO_MS);
-    setHeld({ tasks });
-    announce(tasks.length === 1 ? `Deleted “${tasks[0]!.title}”.` : `Deleted ${plural(tasks.length, 'task')}.`);
+    setHeld({ tasks, scope });
+    const what = tasks.length === 1 ? `“${tasks[0]!.title}”` : plural(tasks.length, 'task');
+    announce(scope === 'series' ? `Deleted ${what} and every other occurrence.` : `Deleted ${what}.`);
   };
 
   /** Brings the held tasks back; returns them (for focus). */
@@ -192,7 +297,7 @@ export function useTaskList(api: ApiClient, query: ListQuery, setQuery: (change:
     if (!h) return [];
     heldRef.current = null;
     if (h.timer) clearTimeout(h.timer);
-    const keys = new Set(h.items.map((i) => i.key));
+    const keys = new Set(h.items.flatMap((i) => [i.key, ...i.others]));
     setChanges((cs) => cs.filter((c) => !keys.has(c.key)));
     setHeld(null);
     const tasks = h.items.map((i) => i.task);
