@@ -281,6 +281,8 @@ describe('the rules (pure functions)', () => {
     expect(decideRefresh(row(), 3, timings)).toEqual({ kind: 'refused', reason: 'reuse' });
     expect(decideRefresh(row(), 6, timings)).toEqual({ kind: 'refused', reason: 'reuse' });
     expect(decideRefresh(row(), 4, { ...timings, refreshGraceSeconds: 0 })).toEqual({ kind: 'refused', reason: 'reuse' });
+    // no grace means none, even in the very millisecond of the rotation
+    expect(decideRefresh(row({ now: t0 }), 4, { ...timings, refreshGraceSeconds: 0 })).toEqual({ kind: 'refused', reason: 'reuse' });
   });
 
   it('CSRF: the header, then Sec-Fetch-Site and Origin when the browser sends them', () => {

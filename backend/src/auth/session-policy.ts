@@ -26,7 +26,9 @@ export function decideRefresh(row: SessionRow, presented: number, t: SessionTimi
     if (row.now >= row.rotatedAt + idle) return { kind: 'refused', reason: 'idle' };
     return { kind: 'rotated', user, generation: row.generation + 1, now: row.now, idleDeadline: Math.min(row.now + idle, row.expiresAt) };
   }
-  if (presented === row.generation - 1 && row.now - row.rotatedAt <= t.refreshGraceSeconds * 1000) {
+  // a grace of 0 is none: a second refresh in the same millisecond as the rotation is a reuse too
+  const grace = t.refreshGraceSeconds * 1000;
+  if (presented === row.generation - 1 && grace > 0 && row.now - row.rotatedAt <= grace) {
     return { kind: 'replayed', user, generation: row.generation, now: row.now, idleDeadline: Math.min(row.rotatedAt + idle, row.expiresAt) };
   }
   return { kind: 'refused', reason: 'reuse' };
