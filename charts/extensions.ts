@@ -6,20 +6,10 @@
  * Deployment) and may change them through their API, add objects to a chart, or patch a synthesized
  * object with cdk8s' escape hatch (`ApiObject.of(x).addJsonPatch`).
  */
-import { BACKEND } from '@todo/contract';
 import type { EnvironmentName, ResolvedEnvironment } from './config';
 import type { TodoCharts } from './todo';
 
 export type Extension = (charts: TodoCharts, env: ResolvedEnvironment) => void;
 
 export const EXTENSIONS: { readonly [E in EnvironmentName]?: readonly Extension[] } = {
-  production: [
-    // Production's Prometheus discovers the backend pods by annotation (the metrics path is the contract's).
-    (charts) => {
-      const pod = charts.backend.deployment.podMetadata;
-      pod.addAnnotation('prometheus.io/scrape', 'true');
-      pod.addAnnotation('prometheus.io/path', BACKEND.metricsPath);
-      pod.addAnnotation('prometheus.io/port', String(BACKEND.port));
-    },
-  ],
 };

@@ -4,6 +4,7 @@
  * construct reused outside this app refuses what the schema refuses. Pure functions: each returns a
  * problem sentence or undefined.
  */
+import { MIGRATION_CONNECTIONS } from '@todo/contract';
 import { parseQuantity } from './config/syntax';
 
 /** The rolling update of every Deployment: one extra pod at a time, never one fewer than desired. */
@@ -48,12 +49,13 @@ export function unreachableTargetProblem(targetPercent: number, request: string,
 
 /**
  * Connections the backend may hold at once: every pod that may run at the same time (the most
- * replicas plus the rolling update's surge) with a full pool, plus one migration connection for each
- * of those pods (its init container runs `node dist/migrate.js` with a single connection while the
- * pods it replaces still hold their pools).
+ * replicas plus the rolling update's surge) with a full pool, plus the migration's connections for
+ * each of those pods (its init container runs `node dist/migrate.js`, MIGRATION_CONNECTIONS, while
+ * the pods it replaces still hold their pools).
  */
 export function connectionDemand(mostReplicas: number, poolMax: number): { demand: number; formula: string } {
   const pods = mostReplicas + ROLLING_UPDATE.maxSurge;
-  const demand = pods * poolMax + pods;
-  return { demand, formula: `(${mostReplicas} + ${ROLLING_UPDATE.maxSurge} surge) × pool ${poolMax} + ${pods} migration = ${demand}` };
+  const migration = pods * MIGRATION_CONNECTIONS;
+  const demand = pods * poolMax + migration;
+  return { demand, formula: `(${mostReplicas} + ${ROLLING_UPDATE.maxSurge} surge) × pool ${poolMax} + ${migration} migration = ${demand}` };
 }

@@ -7,17 +7,35 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { App, Chart, Testing } from 'cdk8s';
-import { BACKEND, BACKEND_ENV, FRONTEND } from '@todo/contract';
+import { BACKEND, BACKEND_ENV, FRONTEND, MIGRATE_ENV } from '@todo/contract';
 import { AppTier, type AppTierProps } from '../charts/constructs/app-tier';
-import { EntryPoint } from '../charts/constructs/entry-point';
+import { EntryPoint, type GatewayEntryProps } from '../charts/constructs/entry-point';
 import { PropsError } from '../charts/constructs/invariant';
-import { NetworkPolicySet, Peers, tcp, type PolicyTarget } from '../charts/constructs/network';
+import { Monitoring } from '../charts/constructs/monitoring';
+import { ANY_PORT, NetworkPolicySet, Peers, tcp, type PolicyTarget } from '../charts/constructs/network';
+import type { GatewayConfig } from '../charts/config/schema';
 import { Postgres, type PostgresProps } from '../charts/constructs/postgres';
 
 const resources = { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '128Mi' }, ephemeralStorage: '256Mi' };
 const chart = () => new Chart(Testing.app(), 'test', { namespace: 'ns' });
 const tier = (props: Partial<AppTierProps> = {}, scope = chart(), id = 'Tier') =>
   new AppTier(scope, id, { contract: BACKEND, name: 'api', image: 'registry.example.com/api:1', resources, ...props });
+/** A shared Gateway with TLS from a ClusterIssuer, as production's; `patch` changes it. */
+const sharedGateway = (patch: Partial<GatewayConfig> = {}): GatewayConfig => ({
+  hosts: ['todo.example.com'],
+  shared: { name: 'public', namespace: 'gateway-system', listener: 'https-todo', protocol: 'HTTPS' },
+  pods: { namespace: 'gateway-system', podLabels: { 'gateway.networking.k8s.io/gateway-name': 'public' } },
+  tls: { secretName: 'todo-tls', issuer: { kind: 'ClusterIssuer', name: 'letsencrypt' } },
+  ...patch,
+});
+/** An entry point (and a NetworkPolicySet it admits its sources through) in a fresh chart: the chart's objects. */
+const entry = (props: Partial<GatewayEntryProps> & Pick<GatewayEntryProps, 'gateway'>) => {
+  const c = chart();
+  const e = new EntryPoint(c, 'Entry', { kind: 'gateway', name: 'todo', frontend: tier({ contract: FRONTEND, name: 'web' }, c, 'Web'), backend: tier({}, c), ...props });
+  e.admit(new NetworkPolicySet(c, 'P'));
+  return Testing.synth(c);
+};
+
 const pg = (settings: Partial<PostgresProps['settings']> = {}) =>
   new Postgres(chart(), 'Db', {
     name: 'db',
@@ -56,9 +74,15 @@ describe('invariants: a PropsError naming construct and prop', () => {
     }, 'EntryPoint test/Entry: frontend: a NodePort entry needs a NodePort frontend Service (it is ClusterIP)'],
     ['EntryPoint: the same host twice', () => {
       const c = chart();
-      const ingress = { className: 'traefik', hosts: ['a.example.com', 'a.example.com'], annotations: {}, controllerNamespace: 'traefik' };
+      const ingress = { className: 'traefik', hosts: ['a.example.com', 'a.example.com'], annotations: {}, controller: { namespace: 'traefik', podLabels: {} } };
       new EntryPoint(c, 'Entry', { kind: 'ingress', name: 'web', ingress, frontend: tier({ contract: FRONTEND, name: 'web' }, c, 'Web'), backend: tier({}, c) });
     }, 'EntryPoint test/Entry: ingress.hosts.1: "a.example.com" is listed twice'],
+    ['EntryPoint: TLS without a host', () => entry({ gateway: sharedGateway({ hosts: [] }) }), 'EntryPoint test/Entry: gateway.hosts: TLS needs at least one host'],
+    ['EntryPoint: a Gateway both shared and own', () => entry({ gateway: sharedGateway({ own: { className: 'traefik', name: 'todo' } }) }), 'EntryPoint test/Entry: gateway: needs one of shared and own'],
+    ['EntryPoint: an HTTP listener while TLS is asked for', () => entry({ gateway: sharedGateway({ shared: { name: 'public', namespace: 'gateway-system', listener: 'http', protocol: 'HTTP' } }) }), 'EntryPoint test/Entry: gateway.shared.protocol: listener "http" is HTTP, but TLS is asked for'],
+    ['EntryPoint: gateway pods in a namespace that is no name', () => entry({ gateway: sharedGateway({ pods: { namespace: 'Gateway System', podLabels: {} } }) }), 'EntryPoint test/Entry: gateway.pods.namespace: "Gateway System" is not a namespace name'],
+    ['AppTier: one variable with two values in the main and an init container', () => tier({ env: [{ spec: BACKEND_ENV.logLevel, value: 'info' }], initCommands: [{ name: 'migrate', command: ['true'], env: [{ spec: MIGRATE_ENV.logLevel, value: 'debug' }] }] }), 'AppTier test/Tier: initCommands.0.env.LOG_LEVEL: is "debug" here and "info" in another container'],
+    ['NetworkPolicySet: ANY_PORT towards a target stays explicit', () => new NetworkPolicySet(chart(), 'P').allowTo(tier(), Peers.anyAddress(), []), 'NetworkPolicySet test/P: allowTo(allow-backend).ports: name the ports'],
   ])('%s', (_title, build, message) => {
     expect(build).toThrow(PropsError);
     expect(build).toThrow(message);
@@ -111,6 +135,128 @@ describe('defaults, as documented', () => {
     expect(byName.get('allow-b').ingress).toEqual([{ from: [{ podSelector: { matchLabels: { app: 'a' } } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
     expect(byName.get('allow-dns').egress[0].to).toEqual([{ podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }]);
   });
+});
+
+describe('the entry point', () => {
+  const find = (objects: any[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+  test('a shared Gateway with TLS: an HTTPRoute on its listener, a Certificate and the ReferenceGrant for its Secret, all in their stored form', () => {
+    const objects = entry({ gateway: sharedGateway() });
+    expect(find(objects, 'HTTPRoute').spec).toEqual({
+      parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateway-system', sectionName: 'https-todo' }],
+      hostnames: ['todo.example.com'],
+      rules: [
+        { matches: [{ path: { type: 'PathPrefix', value: '/api' } }], backendRefs: [{ group: '', kind: 'Service', name: 'api', port: 80, weight: 1 }] },
+        { matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ group: '', kind: 'Service', name: 'web', port: 80, weight: 1 }] },
+      ],
+    });
+    expect(find(objects, 'Certificate').spec).toEqual({ secretName: 'todo-tls', dnsNames: ['todo.example.com'], issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'letsencrypt' } });
+    expect(find(objects, 'ReferenceGrant').spec).toEqual({
+      from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'gateway-system' }],
+      to: [{ group: '', kind: 'Secret', name: 'todo-tls' }],
+    });
+    expect(find(objects, 'Gateway')).toBeUndefined();
+  });
+
+  test('TLS without an issuer: the ReferenceGrant, no Certificate (the Secret comes from elsewhere); no TLS: neither', () => {
+    const noIssuer = entry({ gateway: sharedGateway({ tls: { secretName: 'todo-tls' } }) });
+    expect(find(noIssuer, 'Certificate')).toBeUndefined();
+    expect(find(noIssuer, 'ReferenceGrant')).toBeDefined();
+    const plain = entry({ gateway: sharedGateway({ tls: undefined, shared: { name: 'public', namespace: 'gateway-system', listener: 'http', protocol: 'HTTP' } }) });
+    expect(plain.filter((o) => ['Certificate', 'ReferenceGrant'].includes(o.kind))).toEqual([]);
+  });
+
+  test('the HTTP-01 solver pods are admitted from the gateway pods on 8089, only where cert-manager issues', () => {
+    const solver = (objects: any[]) => find(objects, 'NetworkPolicy', 'allow-acme-http01-solver');
+    const policy = solver(entry({ gateway: sharedGateway() }));
+    expect(policy.spec.podSelector).toEqual({ matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } });
+    expect(policy.spec.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateway-system' } }, podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'public' } } }],
+        ports: [{ port: 8089, protocol: 'TCP' }],
+      },
+    ]);
+    expect(policy.spec.egress).toBeUndefined();
+    expect([...policy.spec.policyTypes].sort()).toEqual(['Egress', 'Ingress']);
+    expect(solver(entry({ gateway: sharedGateway({ tls: { secretName: 'todo-tls' } }) }))).toBeUndefined();
+  });
+
+  test("a Gateway of the application's own with TLS: an HTTPS listener per host with the issuer's annotation, the route on them, HTTP redirected", () => {
+    const objects = entry({ gateway: sharedGateway({ shared: undefined, own: { className: 'eg', name: 'todo' }, hosts: ['a.example.com', 'b.example.com'] }) });
+    const gw = find(objects, 'Gateway');
+    expect(gw.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
+    expect(gw.spec.gatewayClassName).toBe('eg');
+    expect(gw.spec.listeners.map((l: any) => [l.name, l.port, l.protocol, l.hostname, l.tls?.certificateRefs[0].name])).toEqual([
+      ['http', 80, 'HTTP', undefined, undefined],
+      ['https-0', 443, 'HTTPS', 'a.example.com', 'todo-tls'],
+      ['https-1', 443, 'HTTPS', 'b.example.com', 'todo-tls'],
+    ]);
+    expect(find(objects, 'HTTPRoute', 'todo').spec.parentRefs.map((r: any) => r.sectionName)).toEqual(['https-0', 'https-1']);
+    const redirect = find(objects, 'HTTPRoute', 'todo-https-redirect').spec;
+    expect(redirect.parentRefs.map((r: any) => r.sectionName)).toEqual(['http']);
+    expect(redirect.rules[0].filters).toEqual([{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }]);
+    expect(objects.filter((o) => ['Certificate', 'ReferenceGrant'].includes(o.kind))).toEqual([]); // the gateway-shim makes the Certificate
+  });
+});
+
+describe('monitoring', () => {
+  const build = (discovery: 'serviceMonitor' | 'annotations') => {
+    const c = chart();
+    const backend = tier({}, c);
+    const frontend = tier({ contract: FRONTEND, name: 'web' }, c, 'Web');
+    const m = new Monitoring(c, 'Monitoring', { tiers: [backend, frontend], monitoring: { scraper: { namespace: 'monitoring', podLabels: { app: 'prometheus' } }, discovery } });
+    m.admit(new NetworkPolicySet(c, 'P'));
+    return Testing.synth(c);
+  };
+
+  test('the scraper is admitted to the metrics port of the tiers that serve metrics, and nowhere else', () => {
+    const objects = build('serviceMonitor');
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && o.spec.ingress);
+    expect(policies.map((p) => [p.metadata.name, p.spec.ingress])).toEqual([
+      ['allow-backend', [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { app: 'prometheus' } } }], ports: [{ port: BACKEND.port, protocol: 'TCP' }] }]],
+    ]);
+  });
+
+  test('serviceMonitor: a ServiceMonitor of the backend Service, no annotation; annotations: the prometheus.io annotations, no ServiceMonitor', () => {
+    const sm = build('serviceMonitor');
+    expect(sm.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.spec)).toEqual([
+      { selector: { matchLabels: { 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/component': 'backend' } }, endpoints: [{ port: 'http', path: BACKEND.metricsPath, scheme: 'http' }] },
+    ]);
+    const annotations = (objects: any[]) => objects.filter((o) => o.kind === 'Deployment').map((d) => [d.metadata.name, Object.keys(d.spec.template.metadata.annotations ?? {}).filter((k) => k.startsWith('prometheus.io/'))]);
+    expect(annotations(sm)).toEqual([['api', []], ['web', []]]);
+    const an = build('annotations');
+    expect(an.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+    expect(annotations(an)).toEqual([['api', ['prometheus.io/path', 'prometheus.io/port', 'prometheus.io/scrape']], ['web', []]]);
+  });
+});
+
+describe('init containers', () => {
+  test('an init container with its own env gets only that (values in the tier\'s ConfigMap), without one the main container\'s', () => {
+    const c = chart();
+    tier(
+      {
+        env: [{ spec: BACKEND_ENV.logLevel, value: 'info' }, { spec: BACKEND_ENV.jwtSecret, secretName: 's', secretKey: 'jwt-secret' }],
+        initCommands: [
+          { name: 'migrate', command: ['node', 'dist/migrate.js'], env: [{ spec: MIGRATE_ENV.logLevel, value: 'info' }, { spec: MIGRATE_ENV.lockTimeoutSeconds, value: '30' }] },
+          { name: 'same', command: ['true'] },
+        ],
+      },
+      c,
+    );
+    const objects = Testing.synth(c);
+    const [migrate, same] = objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.initContainers;
+    expect(migrate.env.map((e: any) => e.name)).toEqual(['LOG_LEVEL', 'MIGRATION_LOCK_TIMEOUT_SECONDS']);
+    expect(same.env.map((e: any) => e.name)).toEqual(['LOG_LEVEL', 'JWT_SECRET']);
+    expect(objects.find((o) => o.kind === 'ConfigMap')!.data).toEqual({ LOG_LEVEL: 'info', MIGRATION_LOCK_TIMEOUT_SECONDS: '30' });
+  });
+});
+
+test('NetworkPolicySet: ANY_PORT writes a rule without ports (all ports; no `ports: []` the API server would not store)', () => {
+  const c = chart();
+  new NetworkPolicySet(c, 'P').allowTo({ policyName: 'allow-a', selector: { app: 'a' } }, Peers.namespace('gw', { app: 'proxy' }), ANY_PORT).allowTo({ policyName: 'allow-a', selector: { app: 'a' } }, Peers.anyAddress(), [tcp(443)]);
+  const egress = Testing.synth(c).find((o) => o.metadata.name === 'allow-a')!.spec.egress;
+  expect(egress[0]).toEqual({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gw' } }, podSelector: { matchLabels: { app: 'proxy' } } }] });
+  expect(egress.slice(1).map((r: any) => r.ports)).toEqual([[{ port: 443, protocol: 'TCP' }], [{ port: 443, protocol: 'TCP' }]]);
 });
 
 describe('documentation', () => {

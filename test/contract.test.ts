@@ -1,5 +1,5 @@
 /** The manifests use exactly the contract's ports, probe paths and environment variable names. */
-import { BACKEND, BACKEND_ENV, FRONTEND, FRONTEND_ENV, loadEnv, type EnvVarSpec, type TierContract } from '@todo/contract';
+import { BACKEND, BACKEND_ENV, FRONTEND, FRONTEND_ENV, loadEnv, MIGRATE_ENV, SECRET_KEYS, type EnvVarSpec, type TierContract } from '@todo/contract';
 import { ALL, ofKind, podSpec, synth } from './helpers';
 
 const TIERS: [TierContract, Record<string, EnvVarSpec>][] = [
@@ -27,8 +27,8 @@ describe.each(ALL)('environment %s', (name) => {
       expect(svc.spec.ports[0].targetPort).toBe(tier.port);
     });
 
-    test('every env var the containers set is declared, secret ones come from a Secret, the rest from the ConfigMap', () => {
-      for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+    test('every env var the main container sets is declared, secret ones come from a Secret, the rest from the ConfigMap', () => {
+      for (const c of pod.containers) {
         for (const e of c.env) {
           const spec = declared.get(e.name);
           expect(spec).toBeDefined();
@@ -53,12 +53,25 @@ describe.each(ALL)('environment %s', (name) => {
     });
   });
 
-  test('the backend runs the contract\'s migration command first, with the same image and env', () => {
+  test('the backend runs the contract\'s migration command first, with the same image and only the variables it reads (no signing secret)', () => {
     const d = ofKind(s, 'Deployment').find((x) => x.metadata.name === 'todo-backend')!;
     const [init] = podSpec(d).initContainers;
     const [main] = podSpec(d).containers;
     expect(init.command).toEqual(BACKEND.migrateCommand);
     expect(init.image).toBe(main.image);
-    expect(init.env).toEqual(main.env);
+    const declared = new Map(Object.values(MIGRATE_ENV).map((v) => [v.name, v]));
+    const source: Record<string, string> = {};
+    for (const e of init.env) {
+      const spec = declared.get(e.name);
+      expect([e.name, spec !== undefined]).toEqual([e.name, true]);
+      if (spec!.secret) expect(e.valueFrom.secretKeyRef).toEqual({ name: 'todo-secrets', key: SECRET_KEYS.migrationDatabaseUrl });
+      else expect(e.valueFrom.configMapKeyRef).toBeDefined();
+      const cm = e.valueFrom.configMapKeyRef;
+      source[e.name] = cm ? configMaps.get(cm.name)![cm.key] : 'postgres://owner:p@db:5432/todo';
+    }
+    expect(init.env.map((e: any) => e.name)).not.toContain(BACKEND_ENV.jwtSecret.name);
+    const parsed = loadEnv(MIGRATE_ENV, source);
+    expect(parsed.lockTimeoutSeconds).toBeGreaterThan(0);
+    expect(parsed.connectDeadlineSeconds).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BACKEND_ENV, FRONTEND_ENV } from '@todo/contract';
+import { BACKEND_ENV, FRONTEND_ENV, MIGRATE_ENV } from '@todo/contract';
 import { renderConfigDocs } from '../charts/config/docs';
 
 describe('docs/configuration.md', () => {
@@ -12,8 +12,8 @@ describe('docs/configuration.md', () => {
   });
 
   test('documents every application variable and every top-level environment field', () => {
-    for (const spec of [...Object.values(BACKEND_ENV), ...Object.values(FRONTEND_ENV)]) expect(rendered).toContain(`| \`${spec.name}\` |`);
-    for (const field of ['replicas', 'hpa.minReplicas', 'pdb.maxUnavailable', 'ingress.hosts', 'database (kind in-cluster).image', 'secretName']) {
+    for (const spec of [...Object.values(BACKEND_ENV), ...Object.values(MIGRATE_ENV), ...Object.values(FRONTEND_ENV)]) expect(rendered).toContain(`| \`${spec.name}\` |`);
+    for (const field of ['replicas', 'hpa.minReplicas', 'pdb.maxUnavailable', 'gateway.hosts', 'gateway.tls.issuer.kind', 'ingress.hosts', 'monitoring.scraper.namespace', 'database (kind external).egress.cidrs', 'database (kind in-cluster).image', 'secretName']) {
       expect(rendered).toMatch(new RegExp(`^\\| (\\*\\*)?${field.replace(/[().]/g, '\\$&')}(\\*\\*)? \\|`, 'm'));
     }
   });

@@ -50,6 +50,14 @@ describe.each(ALL)('environment %s', (name) => {
       expect(podSpec(w).hostNetwork).toBeUndefined();
     }
     for (const svc of ofKind(s, 'Service')) expect(svc.spec.externalIPs).toBeUndefined();
+    // an empty `ports` list in a policy rule (all ports) is stored as absent
+    for (const p of ofKind(s, 'NetworkPolicy')) for (const r of [...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])]) expect(r.ports).not.toEqual([]);
+    // the StatefulSet's claim templates as the API server stores them (the list is compared as a whole)
+    for (const sts of ofKind(s, 'StatefulSet')) {
+      for (const t of sts.spec.volumeClaimTemplates) {
+        expect(t).toMatchObject({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { creationTimestamp: null }, spec: { volumeMode: 'Filesystem' }, status: { phase: 'Pending' } });
+      }
+    }
     // quantities in the form the API server stores them
     const quantities = JSON.stringify(s.objects).match(/"(cpu|memory|ephemeral-storage|storage)":"[^"]+"/g) ?? [];
     expect(quantities.length).toBeGreaterThan(0);
@@ -67,6 +75,30 @@ describe.each(ALL)('environment %s', (name) => {
       }
       // the workload's selector picks the pods of its template
       expect(matches(selected[0].spec.selector.matchLabels, selected[0].spec.template.metadata.labels)).toBe(true);
+    }
+  });
+
+  test('each HTTPRoute backend names an existing Service and one of its ports; every route names its parent and hosts', () => {
+    for (const route of ofKind(s, 'HTTPRoute')) {
+      expect(route.spec.parentRefs.length).toBeGreaterThan(0);
+      for (const ref of route.spec.parentRefs) expect(ref).toMatchObject({ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: expect.any(String), sectionName: expect.any(String) });
+      for (const rule of route.spec.rules) {
+        for (const b of rule.backendRefs ?? []) {
+          expect(b).toMatchObject({ group: '', kind: 'Service', weight: 1 }); // the API server's defaults, written out
+          const svc = ofKind(s, 'Service').find((x) => x.metadata.name === b.name);
+          expect(svc!.spec.ports.some((sp: any) => sp.port === b.port)).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('TLS on a shared Gateway: the Certificate names the route\'s hosts, and the ReferenceGrant lets the Gateway\'s namespace read its Secret', () => {
+    for (const cert of ofKind(s, 'Certificate')) {
+      const route = ofKind(s, 'HTTPRoute')[0];
+      expect(cert.spec.dnsNames).toEqual(route.spec.hostnames);
+      const grant = ofKind(s, 'ReferenceGrant')[0];
+      expect(grant.spec.to).toEqual([{ group: '', kind: 'Secret', name: cert.spec.secretName }]);
+      expect(grant.spec.from).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: route.spec.parentRefs[0].namespace }]);
     }
   });
 
@@ -262,29 +294,59 @@ describe('per-environment shapes', () => {
     expect(byName('dev', 'NetworkPolicy', 'allow-postgres')!.spec.ingress[0].from[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('backend');
   });
 
-  test('production: HPA 3->10, PDB, Ingress with TLS, Always pulls, external database, no API_UPSTREAM', () => {
+  test('production: HPA 3->10, PDB, an HTTPRoute on the shared Gateway with TLS from cert-manager, Always pulls, external database, no API_UPSTREAM', () => {
     const s = synth('production');
     for (const h of ofKind(s, 'HorizontalPodAutoscaler')) expect([h.spec.minReplicas, h.spec.maxReplicas]).toEqual([3, 10]);
     expect(ofKind(s, 'HorizontalPodAutoscaler')).toHaveLength(2);
     expect(ofKind(s, 'PodDisruptionBudget')).toHaveLength(2);
     expect(ofKind(s, 'StatefulSet')).toHaveLength(0);
+    expect(ofKind(s, 'Ingress')).toHaveLength(0);
     for (const d of ofKind(s, 'Deployment')) expect(podSpec(d).containers[0].imagePullPolicy).toBe('Always');
-    const ing = ofKind(s, 'Ingress')[0];
-    expect(ing.spec.tls[0]).toEqual({ hosts: ['todo.example.com'], secretName: 'todo-tls' });
-    expect(ing.spec.ingressClassName).toBe('nginx');
-    // the longest matching Prefix path wins whatever the order (Ingress spec)
-    expect(ing.spec.rules[0].http.paths.map((p: any) => [p.path, p.pathType, p.backend.service.name]).sort()).toEqual([
-      ['/', 'Prefix', 'todo-frontend'],
-      ['/api', 'Prefix', 'todo-backend'],
+    const [route] = ofKind(s, 'HTTPRoute');
+    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateway-system', sectionName: 'https-todo' }]);
+    expect(route.spec.hostnames).toEqual(['todo.example.com']);
+    // the longest matching PathPrefix wins whatever the order (Gateway API)
+    expect(route.spec.rules.map((r: any) => [r.matches[0].path.value, r.matches[0].path.type, r.backendRefs[0].name]).sort()).toEqual([
+      ['/', 'PathPrefix', 'todo-frontend'],
+      ['/api', 'PathPrefix', 'todo-backend'],
     ]);
+    expect(ofKind(s, 'Certificate')[0].spec).toEqual({ secretName: 'todo-tls', dnsNames: ['todo.example.com'], issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'letsencrypt' } });
     expect(byName('production', 'ConfigMap', 'todo-frontend-config')!.data.API_UPSTREAM).toBeUndefined();
-    // ingress controller -> both tiers; no frontend -> backend path without API_UPSTREAM
+    // the gateway's pods -> both tiers, the scraper -> the metrics port, the smoke test; no frontend -> backend path without API_UPSTREAM
+    const gatewayPods = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateway-system' } }, podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'public' } } };
     const be = byName('production', 'NetworkPolicy', 'allow-backend')!.spec;
-    expect(be.ingress.flatMap((r: any) => r.from)).toEqual([
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} },
-      { podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'todo-production', 'app.kubernetes.io/component': 'smoke-test' } } },
+    expect(be.ingress.map((r: any) => [r.from, r.ports])).toEqual([
+      [[gatewayPods], [{ port: 3000, protocol: 'TCP' }]],
+      [[{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }], [{ port: 3000, protocol: 'TCP' }]],
+      [[{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'todo-production', 'app.kubernetes.io/component': 'smoke-test' } } }], [{ port: 3000, protocol: 'TCP' }]],
     ]);
-    expect(be.egress[0].ports[0].port).toBe(5432);
+    // the database: its subnet on its port, never the whole address space
+    expect(be.egress).toEqual([{ to: [{ ipBlock: { cidr: '10.30.0.0/24' } }], ports: [{ port: 5432, protocol: 'TCP' }] }]);
+    expect(byName('production', 'NetworkPolicy', 'allow-acme-http01-solver')!.spec.ingress).toEqual([{ from: [gatewayPods], ports: [{ port: 8089, protocol: 'TCP' }] }]);
+    // the Prometheus Operator scrapes the backend Service's named port; no prometheus.io annotation claims otherwise
+    expect(ofKind(s, 'ServiceMonitor').map((m) => [m.metadata.name, m.spec.endpoints])).toEqual([['todo-backend', [{ port: 'http', path: '/metrics', scheme: 'http' }]]]);
+    for (const d of ofKind(s, 'Deployment')) expect(Object.keys(d.spec.template.metadata.annotations).filter((k) => k.startsWith('prometheus.io/'))).toEqual([]);
+    expect(byName('production', 'ConfigMap', 'todo-backend-config')!.data.TRUSTED_PROXY_CIDRS).toBe('10.0.0.0/14');
+  });
+
+  test('e2e: the CI cluster\'s Gateway traefik/gateway, a certificate from the ClusterIssuer pebble, prometheus.io annotations for the scraper it admits', () => {
+    const s = synth('e2e');
+    const [route] = ofKind(s, 'HTTPRoute');
+    expect(route.spec.parentRefs[0]).toMatchObject({ name: 'gateway', namespace: 'traefik', sectionName: 'https-todo-e2e' });
+    expect(ofKind(s, 'Certificate')[0].spec.issuerRef).toEqual({ group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'pebble' });
+    const be = ofKind(s, 'Deployment').find((d) => d.metadata.name === 'todo-backend')!;
+    expect(be.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': '3000' });
+    const fe = ofKind(s, 'Deployment').find((d) => d.metadata.name === 'todo-frontend')!;
+    expect(fe.spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined(); // it serves no metrics
+    expect(ofKind(s, 'ServiceMonitor')).toHaveLength(0);
+  });
+
+  test('the smoke test reaches the entry point: the gateway\'s pods on any port (the pod port after the Service\'s translation), 80/443 elsewhere', () => {
+    const egress = byName('production', 'NetworkPolicy', 'allow-smoke-test')!.spec.egress;
+    expect(egress).toContainEqual({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateway-system' } }, podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'public' } } }] });
+    expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 80, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }] });
+    // without an entry point of its own (dev: a NodePort), the smoke test reaches the Services only
+    expect(byName('dev', 'NetworkPolicy', 'allow-smoke-test')!.spec.egress.every((r: any) => r.to[0].podSelector?.matchLabels['app.kubernetes.io/instance'] === 'todo-dev')).toBe(true);
   });
 
   test.each(ALL)('%s: the ops smoke-test pod may reach both tiers', (name) => {
@@ -300,11 +362,17 @@ describe('per-environment shapes', () => {
     }
   });
 
-  test('a per-environment extension changes only its environment (charts/extensions.ts)', () => {
-    const ann = (n: string) => ofKind(synth(n), 'Deployment').find((d) => d.metadata.name === 'todo-backend')!.spec.template.metadata.annotations;
-    expect(ann('production')).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': '3000' });
-    expect(ann('dev')['prometheus.io/scrape']).toBeUndefined();
-    expect(ann('staging')['prometheus.io/scrape']).toBeUndefined();
+  test.each(ALL)('%s: prometheus.io annotations only where a scraper is admitted to that port and discovers by annotation', (name) => {
+    const s = synth(name);
+    const m = s.env.config.monitoring;
+    for (const d of ofKind(s, 'Deployment')) {
+      const a = d.spec.template.metadata.annotations;
+      if (a['prometheus.io/scrape'] !== 'true') continue;
+      expect(m?.discovery).toBe('annotations');
+      const own = ofKind(s, 'NetworkPolicy').find((p) => p.spec.podSelector.matchLabels && matches(p.spec.podSelector.matchLabels, d.spec.template.metadata.labels))!;
+      const scraper = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': m!.scraper.namespace } }, podSelector: { matchLabels: m!.scraper.podLabels } };
+      expect(own.spec.ingress).toContainEqual({ from: [scraper], ports: [{ port: Number(a['prometheus.io/port']), protocol: 'TCP' }] });
+    }
   });
 
   test('a ConfigMap change (and only that) changes the checksum that rolls the pods', () => {
@@ -320,9 +388,9 @@ describe('per-environment shapes', () => {
 
   test('digest pinning and host override (CI overrides)', () => {
     const digest = `registry.example.com/todo/todo-backend@sha256:${'a'.repeat(64)}`;
-    const s = synth('production', { backendImage: digest, ingressHost: 'todo.acme.io' });
+    const s = synth('production', { backendImage: digest, host: 'todo.acme.io' });
     expect(podSpec(ofKind(s, 'Deployment').find((d) => d.metadata.name === 'todo-backend')!).containers[0].image).toBe(digest);
-    expect(ofKind(s, 'Ingress')[0].spec.rules.map((r: any) => r.host)).toEqual(['todo.acme.io']);
-    expect(ofKind(s, 'Ingress')[0].spec.tls[0].hosts).toEqual(['todo.acme.io']);
+    expect(ofKind(s, 'HTTPRoute')[0].spec.hostnames).toEqual(['todo.acme.io']);
+    expect(ofKind(s, 'Certificate')[0].spec.dnsNames).toEqual(['todo.acme.io']);
   });
 });

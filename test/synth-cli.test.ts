@@ -29,15 +29,17 @@ function hashTree(dir: string): string {
 // [category, TypeScript appended to the environments file (or ''), extra environment, the line expected]
 const CASES: [string, string, Record<string, string>, string][] = [
   ['limits below requests', `ENVIRONMENTS.production.backend.resources = { requests: { cpu: '2', memory: '384Mi' }, limits: { cpu: '1', memory: '384Mi' } };`, {}, 'synth: environment "production": backend.resources.limits.cpu: the limit (1) is below the request (2)'],
-  ['duplicate hosts', `(ENVIRONMENTS.production.ingress.hosts as string[]).push('todo.example.com');`, {}, 'synth: environment "production": ingress.hosts.1: "todo.example.com" is listed twice'],
+  ['duplicate hosts', `(ENVIRONMENTS.production.gateway.hosts as string[]).push('todo.example.com');`, {}, 'synth: environment "production": gateway.hosts.1: "todo.example.com" is listed twice'],
   ['reserved namespaces', `(ENVIRONMENTS.staging as { namespace: string }).namespace = 'kube-system';`, {}, 'synth: environment "staging": namespace: "kube-system" is reserved for the cluster'],
   ['names', `(ENVIRONMENTS.dev as { secretName?: string }).secretName = 'todo secrets';`, {}, 'synth: environment "dev": secretName: must be a DNS subdomain'],
-  ['label and annotation keys', `(ENVIRONMENTS.production.ingress as { annotations: Record<string, string> }).annotations = { 'bad key': 'x' };`, {}, 'synth: environment "production": ingress.annotations.bad key: key "bad key" is not a valid label/annotation key'],
-  ['CIDRs', `(ENVIRONMENTS.production.database as { egressCidrs?: string[] }).egressCidrs = ['10.1.2.3/16'];`, {}, 'synth: environment "production": database.egressCidrs.0: "10.1.2.3/16" has address bits set after the /16 prefix'],
+  ['label and annotation keys', `(ENVIRONMENTS.production.gateway.pods as { podLabels: Record<string, string> }).podLabels = { 'bad key': 'x' };`, {}, 'synth: environment "production": gateway.pods.podLabels.bad key: key "bad key" is not a valid label/annotation key'],
+  ['CIDRs', `(ENVIRONMENTS.production.database.egress as { cidrs: string[] }).cidrs = ['10.1.2.3/16'];`, {}, 'synth: environment "production": database.egress.cidrs.0: "10.1.2.3/16" has address bits set after the /16 prefix'],
+  ['a world-open database egress', `(ENVIRONMENTS.production.database.egress as { cidrs: string[] }).cidrs = ['0.0.0.0/0'];`, {}, 'synth: environment "production": database.egress.cidrs.0: "0.0.0.0/0" opens the database port towards every address'],
+  ['TLS without a host', `(ENVIRONMENTS.staging.gateway as { hosts: string[] }).hosts = [];`, {}, 'synth: environment "staging": gateway.tls: TLS without a host'],
   ['quantities', `ENVIRONMENTS.production.frontend.resources = { ...ENVIRONMENTS.production.frontend.resources, limits: { cpu: '500m', memory: '192m' } };`, {}, 'synth: environment "production": frontend.resources.limits.memory: "192m" is in milli-bytes'],
   ['values that make no sense at scale', `(ENVIRONMENTS.production.database as { connectionBudget: number }).connectionBudget = 100;`, {}, 'synth: environment "production": database.connectionBudget: the backend may open (10 + 1 surge) × pool 10 + 11 migration = 121 connections'],
   ['two environments in one namespace', `(ENVIRONMENTS.e2e as { namespace: string }).namespace = 'todo-dev';`, {}, 'synth: environment "e2e": namespace: "todo-dev" is already the namespace of environment "dev"'],
-  ['an override that means one deployment, without --env', '', { TODO_INGRESS_HOST: 'todo.example.com' }, 'synth: --ingress-host (TODO_INGRESS_HOST) applies to the environments you name: add --env NAME'],
+  ['an override that means one deployment, without --env', '', { TODO_HOST: 'todo.example.com' }, 'synth: --host (TODO_HOST) applies to the environments you name: add --env NAME'],
   ['an image pinned for every environment', '', { TODO_BACKEND_IMAGE: 'registry.example.com/todo/todo-backend:v2' }, 'synth: --backend-image (TODO_BACKEND_IMAGE) applies to the environments you name'],
 ];
 
@@ -84,11 +86,11 @@ const CASES: [string, string, Record<string, string>, string][] = [
 
   test('flags: an override names its environments; unknown options and environments are refused', () => {
     const out = path.join(copy.dir, 'out-flags');
-    const ok = copy.run(`node scripts/synth.mjs --env production --outdir ${out}`, { TODO_IMAGE_TAG: 'ci-123', TODO_INGRESS_HOST: 'todo.ci.example.com' });
+    const ok = copy.run(`node scripts/synth.mjs --env production --outdir ${out}`, { TODO_IMAGE_TAG: 'ci-123', TODO_HOST: 'todo.ci.example.com' });
     expect([ok.status, ok.stderr]).toEqual([0, '']);
     const yaml = fs.readFileSync(path.join(out, 'production', '20-workloads.k8s.yaml'), 'utf8');
     expect(yaml).toContain('image: registry.example.com/todo/todo-backend:ci-123');
-    expect(yaml).toContain('host: todo.ci.example.com');
+    expect(yaml).toContain('- todo.ci.example.com');
     expect(fs.readdirSync(out)).toEqual(['production']);
     for (const [args, message] of [
       ['--env no-such-env', 'synth: unknown environment "no-such-env" (known: '],

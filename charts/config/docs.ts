@@ -1,12 +1,12 @@
 /**
  * Renders docs/configuration.md from the zod schema (every environment field), the shipped
- * environments, the CI overrides, and the contract's BACKEND_ENV / FRONTEND_ENV together with how
+ * environments, the CI overrides, and the contract's BACKEND_ENV / MIGRATE_ENV / FRONTEND_ENV together with how
  * the manifests set each variable. scripts/gen-config-docs.ts writes it; a test fails when the
  * committed file differs.
  */
 import { z } from 'zod';
 import { Testing } from 'cdk8s';
-import { BACKEND_ENV, FRONTEND_ENV, type EnvVarSpec } from '@todo/contract';
+import { BACKEND_ENV, FRONTEND_ENV, MIGRATE_ENV, MIGRATION_CONNECTIONS, type EnvVarSpec } from '@todo/contract';
 import { ENVIRONMENT_NAMES, OVERRIDE_VARIABLES, resolveEnvironment, type ResolvedEnvironment } from './index';
 import { environmentSchema, type EnvironmentConfig } from './schema';
 import { connectionDemand } from '../rules';
@@ -62,14 +62,29 @@ function rows(s: Json, prefix: string, out: string[][], required = true): void {
   }
 }
 
-/** How the manifests of `env` set each variable of a tier: "ConfigMap `x`" / "Secret key `k`" / "". */
-function settings(env: ResolvedEnvironment, component: 'backend' | 'frontend'): Map<string, string> {
+/** The entry point of the at-a-glance table: the hosts and how they are reached. */
+function entryCell(c: EnvironmentConfig): string {
+  if (c.gateway) {
+    const g = c.gateway;
+    const where = g.shared ? `Gateway \`${g.shared.namespace}/${g.shared.name}\` listener \`${g.shared.listener}\`` : `own Gateway (class \`${g.own!.className}\`)`;
+    return `HTTPRoute ${g.hosts.join(', ') || '(any host)'} on ${where}${g.tls ? `, TLS${g.tls.issuer ? ` (${g.tls.issuer.kind} \`${g.tls.issuer.name}\`)` : ''}` : ''}`;
+  }
+  if (c.ingress) return `Ingress (class \`${c.ingress.className}\`) ${c.ingress.hosts.join(', ')}${c.ingress.tls ? ', TLS' : ''}`;
+  return `NodePort ${c.frontendService.nodePort}`;
+}
+
+type Container = { component: 'backend' | 'frontend'; init?: string };
+
+/** How the manifests of `env` set each variable of a container: "ConfigMap `x`" / "Secret key `k`" / "". */
+function settings(env: ResolvedEnvironment, { component, init }: Container): Map<string, string> {
   const { charts } = buildApp(env);
   const objects = Testing.synth(charts.workloads) as Json[];
   const d = objects.find((o) => o.kind === 'Deployment' && o.spec.template.metadata.labels['app.kubernetes.io/component'] === component)!;
   const cms = (Testing.synth(charts.config) as Json[]).filter((o) => o.kind === 'ConfigMap');
   const out = new Map<string, string>();
-  for (const e of d.spec.template.spec.containers[0].env) {
+  const pod = d.spec.template.spec;
+  const container = init ? pod.initContainers.find((c: Json) => c.name === init) : pod.containers[0];
+  for (const e of container.env) {
     const cm = e.valueFrom.configMapKeyRef;
     const sec = e.valueFrom.secretKeyRef;
     out.set(e.name, cm ? code(cms.find((c) => c.metadata.name === cm.name)!.data[cm.key]) : `Secret \`${sec.name}\` key \`${sec.key}\``);
@@ -77,8 +92,8 @@ function settings(env: ResolvedEnvironment, component: 'backend' | 'frontend'): 
   return out;
 }
 
-function envTable(title: string, specs: Record<string, EnvVarSpec>, component: 'backend' | 'frontend', envs: ResolvedEnvironment[]): string {
-  const set = envs.map((e) => settings(e, component));
+function envTable(title: string, specs: Record<string, EnvVarSpec>, container: Container, envs: ResolvedEnvironment[]): string {
+  const set = envs.map((e) => settings(e, container));
   const head = ['Variable', 'Meaning', 'Default', 'Accepts', 'Secret', ...envs.map((e) => `${e.name}`)];
   const lines = Object.values(specs).map((s) => [
     `\`${s.name}\``,
@@ -109,7 +124,7 @@ export function renderConfigDocs(): string {
       c.hpa ? `HPA ${c.hpa.minReplicas}→${c.hpa.maxReplicas}` : String(c.replicas),
       c.pdb ? `maxUnavailable ${c.pdb.maxUnavailable}` : '—',
       c.imagePullPolicy,
-      c.ingress ? `${c.ingress.hosts.join(', ')}${c.ingress.tlsSecretName ? ' (TLS)' : ''}` : `NodePort ${c.frontendService.nodePort}`,
+      entryCell(c),
       c.database.kind,
       connections(c),
       c.images.registry ?? '*(local)*',
@@ -142,21 +157,28 @@ export function renderConfigDocs(): string {
     '',
     '- **Kubernetes syntax**: names are DNS labels (namespace, environment name: at most 58 so the release label',
     '  `todo-<name>` fits) or DNS subdomains (Secrets, IngressClass, StorageClass, PriorityClass); label and',
-    '  annotation keys and label values in their syntax (node selector, tolerations, Ingress annotations); CPU,',
+    '  annotation keys and label values in their syntax (node selector, tolerations, the pod labels of the gateway,',
+    '  the ingress controller and the scraper, Ingress annotations); CPU,',
     '  memory and storage as Kubernetes quantities (memory never in milli-bytes, at least 6Mi; CPU at least 1m);',
     '  CIDRs as the API server parses them, with no bits set after the prefix; host names RFC 1123, each once.',
     '- **What the API server refuses**: a limit below its request; an image without a tag or digest, or `latest`;',
     '  a toleration value with `Exists`; a node port on a ClusterIP Service, or a NodePort Service without one.',
     '- **What would harm the cluster**: the namespaces `default` and `kube-*` (Pod Security `restricted` and a',
-    '  deny-all NetworkPolicy on the cluster\'s own); two environments in one namespace; the `system-` PriorityClasses.',
+    '  deny-all NetworkPolicy on the cluster\'s own); two environments in one namespace; the `system-` PriorityClasses;',
+    '  a database egress open towards every address (`0.0.0.0/0`, `::/0`) unless `database.egress.allowWorld` says so.',
+    '- **Entry point and TLS**: one of `gateway` and `ingress` (or the frontend\'s NodePort); a Gateway either',
+    '  `shared` or `own`; TLS without a host (the certificate names them); TLS on a shared listener declared `HTTP`;',
+    '  an issuer without TLS, or as cert-manager\'s Ingress annotation instead of the typed `tls.issuer`; a database',
+    '  egress with both or neither of `cidrs` and `pods`.',
     '- **What makes no sense at scale**: `hpa.minReplicas` above `hpa.maxReplicas`; a PDB on fewer than 2 replicas',
     '  (`hpa.minReplicas`, else `replicas`) or with `maxUnavailable` not below that number; an HPA utilization',
     '  target at or above limit/request (usage cannot get there); more database connections than the budget.',
     '',
-    '**Database connection budget.** The backend may hold (M + S) × P + (M + S) connections, with M the most',
-    'replicas (`hpa.maxReplicas`, else `replicas`), S the rolling update\'s surge (1) and P `backend.dbPoolMax`:',
-    'every pod that may run at once with a full pool, plus one connection per pod for the migration its init',
-    'container runs while the pods it replaces still hold theirs. The budget is `database.maxConnections` −',
+    `**Database connection budget.** The backend may hold (M + S) × P + (M + S) × C connections, with M the most`,
+    'replicas (`hpa.maxReplicas`, else `replicas`), S the rolling update\'s surge (1), P `backend.dbPoolMax` and C',
+    `the migration's connections (\`MIGRATION_CONNECTIONS\` of the contract, ${MIGRATION_CONNECTIONS}): every pod that may run at once with a`,
+    'full pool, plus the migration its init container runs while the pods it replaces still hold theirs.',
+    'The budget is `database.maxConnections` −',
     '`database.reservedConnections` for the in-cluster PostgreSQL (its `max_connections` is set from the first),',
     'and the required `database.connectionBudget` for an external one.',
     '',
@@ -175,9 +197,11 @@ export function renderConfigDocs(): string {
     'The per-environment columns show what the manifests set; `—` means',
     'the manifests leave the variable unset, so the default applies.',
     '',
-    envTable('Backend (`backend/`)', BACKEND_ENV, 'backend', envs),
+    envTable('Backend (`backend/`)', BACKEND_ENV, { component: 'backend' }, envs),
     '',
-    envTable('Frontend web server (`frontend/`)', FRONTEND_ENV, 'frontend', envs),
+    envTable('Migration command (`node dist/migrate.js`, the backend\'s init container `migrate`)', MIGRATE_ENV, { component: 'backend', init: 'migrate' }, envs),
+    '',
+    envTable('Frontend web server (`frontend/`)', FRONTEND_ENV, { component: 'frontend' }, envs),
     '',
   ].join('\n');
 }

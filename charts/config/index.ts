@@ -32,8 +32,8 @@ export interface Overrides {
   backendImage?: string;
   /** TODO_FRONTEND_IMAGE / --frontend-image */
   frontendImage?: string;
-  /** TODO_INGRESS_HOST / --ingress-host: replaces the Ingress hosts with this one */
-  ingressHost?: string;
+  /** TODO_HOST / --host: replaces the entry point's hosts (Ingress or HTTPRoute) with this one */
+  host?: string;
 }
 
 /**
@@ -46,7 +46,7 @@ export const OVERRIDE_VARIABLES: Record<keyof Overrides, { env: string; flag: st
   imageTag: { env: 'TODO_IMAGE_TAG', flag: '--image-tag', description: 'images.tag of every synthesized environment (instead of the git revision)', perEnvironment: false },
   backendImage: { env: 'TODO_BACKEND_IMAGE', flag: '--backend-image', description: 'backend.image of the environments named with --env: a full reference, pinnable by digest', perEnvironment: true },
   frontendImage: { env: 'TODO_FRONTEND_IMAGE', flag: '--frontend-image', description: 'frontend.image of the environments named with --env: a full reference, pinnable by digest', perEnvironment: true },
-  ingressHost: { env: 'TODO_INGRESS_HOST', flag: '--ingress-host', description: 'ingress.hosts = [this host] of the environments named with --env (each must have an Ingress)', perEnvironment: true },
+  host: { env: 'TODO_HOST', flag: '--host', description: 'gateway.hosts or ingress.hosts = [this host] of the environments named with --env (each must have a Gateway or an Ingress)', perEnvironment: true },
 };
 
 /**
@@ -79,7 +79,8 @@ export interface ResourceNames {
   frontendConfig: string;
   postgres: string;
   postgresConfig: string;
-  ingress: string;
+  /** The Ingress or the HTTPRoute. */
+  entry: string;
 }
 export const NAMES: ResourceNames = {
   backend: 'todo-backend',
@@ -88,14 +89,14 @@ export const NAMES: ResourceNames = {
   frontendConfig: 'todo-frontend-config',
   postgres: 'todo-postgres',
   postgresConfig: 'todo-postgres-config',
-  ingress: 'todo',
+  entry: 'todo',
 };
 
 export const POSTGRES_PORT = 5432;
 
 /**
  * Labels a smoke-test pod (the ops tool's `smoke` command) carries so the NetworkPolicies let it
- * reach both Services and the Ingress; add `releaseLabels(env)`'s instance label too.
+ * reach both Services and the entry point; add `releaseLabels(env)`'s instance label too.
  */
 export const SMOKE_TEST_LABELS = { 'app.kubernetes.io/component': 'smoke-test' } as const;
 
@@ -169,9 +170,11 @@ export function applyOverrides(envName: string, input: EnvironmentInput, o: Over
   }
   if (o.backendImage !== undefined) out.backend = { ...out.backend, image: o.backendImage };
   if (o.frontendImage !== undefined) out.frontend = { ...out.frontend, image: o.frontendImage };
-  if (o.ingressHost !== undefined) {
-    if (!out.ingress) throw new ConfigError(`environment "${envName}": ingress: ${OVERRIDE_VARIABLES.ingressHost.flag} needs an Ingress, and this environment has none`);
-    out.ingress = { ...out.ingress, hosts: [o.ingressHost] };
+  if (o.host !== undefined) {
+    const entry = out.gateway ? 'gateway' : out.ingress ? 'ingress' : undefined;
+    if (!entry) throw new ConfigError(`environment "${envName}": gateway: ${OVERRIDE_VARIABLES.host.flag} needs a Gateway or an Ingress, and this environment has neither`);
+    if (entry === 'gateway') out.gateway = { ...out.gateway!, hosts: [o.host] };
+    else out.ingress = { ...out.ingress!, hosts: [o.host] };
   }
   return out;
 }

@@ -14,6 +14,7 @@ import {
   DNS_SUBDOMAIN,
   HOST_PATTERN,
   imageRefProblem,
+  isWorldCidr,
   labelKeyProblem,
   labelValueProblem,
   reservedNamespaceProblem,
@@ -97,18 +98,85 @@ export const pdbSchema = z
   .strict()
   .describe('PodDisruptionBudget of each tier; only valid with at least 2 replicas (HPA minimum or replicas).');
 
+/** Pods of another namespace the NetworkPolicies admit: the gateway's or ingress controller's, the metrics scraper's. */
+const peerSchema = (who: string) =>
+  z
+    .object({
+      namespace: dnsLabel.describe(`Namespace of ${who}.`),
+      podLabels: labelMap('labels').default({}).describe(`Labels of ${who} (matchLabels); {}: every pod of the namespace.`),
+    })
+    .strict();
+
+export const issuerSchema = z
+  .object({
+    kind: z.enum(['ClusterIssuer', 'Issuer']).default('ClusterIssuer').describe("cert-manager issuer kind (an Issuer lives in the environment's namespace)."),
+    name: dnsSubdomain.describe('Name of the issuer (it must exist in the cluster).'),
+  })
+  .strict();
+
+export const tlsSchema = z
+  .object({
+    secretName: dnsSubdomain.describe('Secret (type kubernetes.io/tls) that holds the certificate and key for the hosts.'),
+    issuer: issuerSchema
+      .optional()
+      .describe('cert-manager issues and renews the certificate into the Secret (ACME HTTP-01 solver pods are admitted from the gateway); unset: the Secret is provided otherwise.'),
+  })
+  .strict();
+
 export const ingressSchema = z
   .object({
-    className: dnsSubdomain.default('nginx').describe('spec.ingressClassName (the name of an IngressClass).'),
+    className: dnsSubdomain.describe('spec.ingressClassName (the name of an IngressClass; no default: name the controller the cluster runs).'),
     hosts: z.array(z.string()).min(1).describe('Host names served (RFC 1123, each once). `/` goes to the frontend, `/api` to the backend.'),
-    tlsSecretName: dnsSubdomain.optional().describe('Secret holding the TLS certificate for the hosts (e.g. written by cert-manager); unset: no TLS.'),
-    annotations: labelMap('annotations').default({}).describe('Ingress annotations (keys in Kubernetes syntax), e.g. cert-manager.io/cluster-issuer.'),
-    controllerNamespace: dnsLabel
-      .default('ingress-nginx')
-      .describe('Namespace of the ingress controller pods; the NetworkPolicies admit traffic from it.'),
+    tls: tlsSchema.optional().describe('TLS for the hosts; unset: plain HTTP.'),
+    annotations: labelMap('annotations').default({}).describe("Ingress annotations (keys in Kubernetes syntax) for the controller's options; the issuer goes in tls.issuer."),
+    controller: peerSchema('the ingress controller pods').describe('Who sends the traffic: the NetworkPolicies admit these pods to both tiers.'),
   })
   .strict()
-  .describe('Ingress in front of both tiers; unset: no Ingress (dev uses the frontend NodePort).');
+  .describe('An Ingress in front of both tiers, for clusters without Gateway API (one of ingress and gateway).');
+
+export const gatewaySchema = z
+  .object({
+    hosts: z
+      .array(z.string())
+      .default([])
+      .describe('Host names of the HTTPRoute (RFC 1123, each once); []: every host of the listener. `/` goes to the frontend, `/api` to the backend.'),
+    shared: z
+      .object({
+        name: dnsSubdomain.describe('Name of the Gateway.'),
+        namespace: dnsLabel.describe('Namespace of the Gateway.'),
+        listener: dnsSubdomain.describe("The listener the HTTPRoute attaches to (its sectionName); the platform gives it the environment's hosts and, with TLS, the Secret tls.secretName of this namespace."),
+        protocol: z.enum(['HTTP', 'HTTPS']).describe("The listener's protocol, as the platform declares it: HTTPS where tls is set."),
+      })
+      .strict()
+      .optional()
+      .describe("A Gateway of the platform's, in its namespace (one of shared and own)."),
+    own: z
+      .object({
+        className: dnsSubdomain.describe('gatewayClassName of the Gateway.'),
+        name: dnsSubdomain.default('todo').describe("Name of the Gateway in the environment's namespace."),
+      })
+      .strict()
+      .optional()
+      .describe("A Gateway of the application's own, in its namespace: an HTTP listener on port 80 and, with tls, one HTTPS listener per host on 443 (one of shared and own)."),
+    pods: peerSchema("the Gateway's data-plane pods (the proxies that connect to the backends)").describe(
+      'Who sends the traffic: the NetworkPolicies admit these pods to both tiers (and to the ACME HTTP-01 solver pods).',
+    ),
+    tls: tlsSchema.optional().describe('TLS for the hosts; unset: no certificate of the application (plain HTTP, or TLS the platform terminates with its own).'),
+  })
+  .strict()
+  .describe('Gateway API: an HTTPRoute in front of both tiers, on a shared Gateway or on one of its own (one of ingress and gateway).');
+
+export const monitoringSchema = z
+  .object({
+    scraper: peerSchema('the metrics scraper (Prometheus) pods').describe('The NetworkPolicies admit these pods to the metrics port of every tier that serves metrics, and only to it.'),
+    discovery: z
+      .enum(['serviceMonitor', 'annotations'])
+      .describe(
+        'How the scraper finds the targets: a ServiceMonitor per tier (the Prometheus Operator; its CRD must be installed), or the prometheus.io/scrape, path and port pod annotations.',
+      ),
+  })
+  .strict()
+  .describe('Metrics scraping; unset: nothing may scrape, and no ServiceMonitor or prometheus.io annotation claims otherwise.');
 
 export const inClusterDatabaseSchema = z
   .object({
@@ -133,18 +201,30 @@ export const externalDatabaseSchema = z
   .object({
     kind: z.literal('external'),
     port: z.int().min(1).max(65535).default(5432).describe('TCP port of the database (for the egress NetworkPolicy).'),
-    egressCidrs: z
-      .array(checked(cidrProblem))
-      .min(1)
-      .default(['0.0.0.0/0'])
-      .describe('Address ranges (IPv4 or IPv6 CIDRs, network addresses) the backend may reach the database in.'),
+    egress: z
+      .object({
+        cidrs: z
+          .array(checked(cidrProblem))
+          .min(1)
+          .optional()
+          .describe("Address ranges (IPv4 or IPv6 CIDRs, network addresses) the database is in: the backend may reach them on the database port. A /0 range needs allowWorld."),
+        pods: peerSchema('the pods behind the database\'s in-cluster Service (an operator-managed PostgreSQL in another namespace)')
+          .optional()
+          .describe('An in-cluster database in another namespace: the backend may reach these pods on the database port.'),
+        allowWorld: z
+          .boolean()
+          .default(false)
+          .describe('Accept a /0 range in cidrs (the database port open towards every address); refused otherwise.'),
+      })
+      .strict()
+      .describe('Where the backend may connect to the database: cidrs or pods (one of them).'),
     connectionBudget: z
       .int()
       .min(1)
       .describe("Connections the backend may open: the database's max_connections minus what it reserves for others."),
   })
   .strict()
-  .describe('An external PostgreSQL; its URL is the Secret key database-url.');
+  .describe('An external PostgreSQL; its URLs are the Secret keys database-url and migration-database-url.');
 
 const toleration = z
   .object({
@@ -180,6 +260,64 @@ export const schedulingSchema = z
       ),
   })
   .strict();
+
+type Issue = (path: (string | number)[], message: string) => void;
+
+/** cert-manager's Ingress annotations: the typed tls.issuer writes them. */
+const ISSUER_ANNOTATIONS = ['cert-manager.io/cluster-issuer', 'cert-manager.io/issuer'];
+
+/** The entry point: one of ingress and gateway (or a NodePort), hosts valid and each once, TLS with what it needs. */
+function checkEntry(
+  env: { ingress?: z.output<typeof ingressSchema>; gateway?: z.output<typeof gatewaySchema>; frontendService: { type: string } },
+  issue: Issue,
+): void {
+  const checkHosts = (field: 'ingress' | 'gateway', hosts: readonly string[]) => {
+    const seen = new Set<string>();
+    hosts.forEach((h, i) => {
+      if (!HOST_PATTERN.test(h)) issue([field, 'hosts', i], `"${h}" is not a valid host name (RFC 1123, lower case, at least two labels)`);
+      else if (seen.has(h)) issue([field, 'hosts', i], `"${h}" is listed twice`);
+      seen.add(h);
+    });
+  };
+  if (env.ingress && env.gateway) issue(['gateway'], 'an environment has one entry point: remove ingress or gateway');
+  if (!env.ingress && !env.gateway && env.frontendService.type !== 'NodePort') {
+    issue(['gateway'], 'an entry point is required unless frontendService.type is NodePort (otherwise nothing outside the cluster reaches the app): set gateway or ingress');
+  }
+  if (env.ingress) {
+    checkHosts('ingress', env.ingress.hosts);
+    for (const key of ISSUER_ANNOTATIONS) {
+      if (!(key in env.ingress.annotations)) continue;
+      issue(
+        ['ingress', 'annotations', key],
+        env.ingress.tls
+          ? 'name the issuer in ingress.tls.issuer (typed; it also admits the ACME solver pods)'
+          : 'an issuer without TLS: cert-manager issues nothing for an Ingress without tls; set ingress.tls (secretName and issuer) instead',
+      );
+    }
+  }
+  const gw = env.gateway;
+  if (!gw) return;
+  checkHosts('gateway', gw.hosts);
+  if (!gw.shared === !gw.own) issue(['gateway'], gw.shared ? 'set one of gateway.shared and gateway.own, not both' : 'set gateway.shared (a Gateway of the platform\'s) or gateway.own (a Gateway of the application\'s own)');
+  if (gw.tls && gw.hosts.length === 0) issue(['gateway', 'tls'], 'TLS without a host: the certificate names the hosts, set gateway.hosts');
+  if (gw.tls && gw.shared?.protocol === 'HTTP') {
+    issue(['gateway', 'shared', 'protocol'], `listener "${gw.shared.listener}" is HTTP, but gateway.tls asks for TLS: attach to an HTTPS listener that references the Secret ${gw.tls.secretName}`);
+  }
+}
+
+/** The database's egress: CIDRs or pods, and never the whole address space unless the configuration accepts it. */
+function checkDatabaseEgress(db: z.output<typeof externalDatabaseSchema>, issue: Issue): void {
+  const e = db.egress;
+  if (!e.cidrs === !e.pods) issue(['database', 'egress'], e.cidrs ? 'set one of egress.cidrs and egress.pods, not both' : 'set egress.cidrs (the database\'s address ranges) or egress.pods (an in-cluster database)');
+  const world = (e.cidrs ?? []).findIndex((c) => !cidrProblem(c) && isWorldCidr(c));
+  if (world >= 0 && !e.allowWorld) {
+    issue(
+      ['database', 'egress', 'cidrs', world],
+      `"${e.cidrs![world]}" opens the database port towards every address: name the database's network, or set database.egress.allowWorld: true to accept it`,
+    );
+  }
+  if (e.allowWorld && world < 0) issue(['database', 'egress', 'allowWorld'], 'applies only to a /0 range in egress.cidrs (there is none)');
+}
 
 export const environmentSchema = z
   .object({
@@ -219,10 +357,29 @@ export const environmentSchema = z
       .describe('PriorityClass of every pod (it must exist in the cluster); unset: the cluster default.'),
     secretName: dnsSubdomain
       .default('todo-secrets')
-      .describe('Secret (created by `ops secrets` or managed elsewhere) with keys jwt-secret, database-url and, in-cluster, postgres-password.'),
+      .describe('Secret (created by `ops secrets` or managed elsewhere) with keys jwt-secret, database-url, migration-database-url and, in-cluster, postgres-password.'),
     backend: tierSchema
       .extend({
         dbPoolMax: z.int().min(1).max(100).default(10).describe('DB_POOL_MAX of the backend: connections per pod (see database connection budget).'),
+        trustedProxyCidrs: z
+          .array(checked(cidrProblem))
+          .min(1)
+          .describe(
+            "TRUSTED_PROXY_CIDRS: where the proxies in front of the API connect from (the gateway's or ingress controller's pods, and the frontend's where it proxies /api), usually the cluster's pod CIDR. Only connections admitted by the NetworkPolicies reach the API, so that is whose X-Forwarded-For is believed.",
+          ),
+        migration: z
+          .object({
+            lockTimeoutSeconds: z.int().min(1).max(3600).default(60).describe('MIGRATION_LOCK_TIMEOUT_SECONDS of the migrate init container.'),
+            connectDeadlineSeconds: z.int().min(1).max(3600).default(60).describe('MIGRATION_CONNECT_DEADLINE_SECONDS of the migrate init container.'),
+            appRole: z
+              .string()
+              .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL role name (lower-case letters, digits, _)')
+              .optional()
+              .describe("MIGRATION_APP_ROLE: the application's role where migrations run as another (migration-database-url); unset: one role does both."),
+          })
+          .strict()
+          .default({ lockTimeoutSeconds: 60, connectDeadlineSeconds: 60 })
+          .describe('The migrate init container (its DATABASE_URL is the Secret key migration-database-url).'),
       })
       .describe('The REST API tier (Deployment todo-backend; runs the migrations as an init container).'),
     frontend: tierSchema.describe('The web tier (Deployment todo-frontend).'),
@@ -237,6 +394,8 @@ export const environmentSchema = z
     hpa: hpaSchema.optional(),
     pdb: pdbSchema.optional(),
     ingress: ingressSchema.optional(),
+    gateway: gatewaySchema.optional(),
+    monitoring: monitoringSchema.optional(),
     database: z.discriminatedUnion('kind', [inClusterDatabaseSchema, externalDatabaseSchema]).describe('Where PostgreSQL runs.'),
     scheduling: schedulingSchema
       .describe('Node selection and spreading of the pods.')
@@ -257,15 +416,7 @@ export const environmentSchema = z
     if (env.frontendService.type !== 'NodePort' && env.frontendService.nodePort !== undefined) {
       issue(['frontendService', 'nodePort'], 'applies only when frontendService.type is NodePort');
     }
-    const seen = new Set<string>();
-    env.ingress?.hosts.forEach((h, i) => {
-      if (!HOST_PATTERN.test(h)) issue(['ingress', 'hosts', i], `"${h}" is not a valid host name (RFC 1123, lower case, at least two labels)`);
-      else if (seen.has(h)) issue(['ingress', 'hosts', i], `"${h}" is listed twice`);
-      seen.add(h);
-    });
-    if (!env.ingress && env.frontendService.type !== 'NodePort') {
-      issue(['ingress'], 'is required unless frontendService.type is NodePort (otherwise nothing outside the cluster reaches the app)');
-    }
+    checkEntry(env, issue);
     const tiers = [
       ['backend', env.backend.resources],
       ['frontend', env.frontend.resources],
@@ -295,6 +446,7 @@ export const environmentSchema = z
       }
     }
     const db = env.database;
+    if (db.kind === 'external') checkDatabaseEgress(db, issue);
     if (db.kind === 'in-cluster' && db.reservedConnections >= db.maxConnections) {
       issue(['database', 'reservedConnections'], `(${db.reservedConnections}) must be below database.maxConnections (${db.maxConnections})`);
     }
@@ -319,6 +471,13 @@ export type ResourcesConfig = z.output<typeof resourcesSchema>;
 export type HpaConfig = z.output<typeof hpaSchema>;
 export type PdbConfig = z.output<typeof pdbSchema>;
 export type IngressConfig = z.output<typeof ingressSchema>;
+export type GatewayConfig = z.output<typeof gatewaySchema>;
+export type TlsConfig = z.output<typeof tlsSchema>;
+export type IssuerConfig = z.output<typeof issuerSchema>;
+export type MonitoringConfig = z.output<typeof monitoringSchema>;
+/** Pods of a namespace (namespace, podLabels), as the configuration names the gateway's, the scraper's ... */
+export type PeerConfig = MonitoringConfig['scraper'];
+export type ExternalDatabaseConfig = z.output<typeof externalDatabaseSchema>;
 export type SchedulingConfig = z.output<typeof schedulingSchema>;
 export type InClusterDatabaseConfig = z.output<typeof inClusterDatabaseSchema>;
 

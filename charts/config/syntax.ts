@@ -133,3 +133,8 @@ export function imageRefProblem(ref: string): string | undefined {
   if (m[2] === 'latest') return `"${ref}" must not use the tag latest`;
   return undefined;
 }
+
+/** A CIDR with a prefix length of 0 (0.0.0.0/0, ::/0): every address of its family. */
+export function isWorldCidr(cidr: string): boolean {
+  return /\/0+$/.test(cidr);
+}

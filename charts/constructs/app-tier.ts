@@ -89,10 +89,12 @@ export interface AppTierProps {
    */
   readonly priorityClassName?: string;
   /**
-   * Init containers that run before the main container with the same image, env and security (e.g. migrations).
+   * Init containers that run before the main container with the same image and security (e.g. migrations); each
+   * gets its own `env` (values go to the tier's ConfigMap beside the main container's), or, without one, the main
+   * container's.
    * @default []
    */
-  readonly initCommands?: readonly { readonly name: string; readonly command: readonly string[] }[];
+  readonly initCommands?: readonly { readonly name: string; readonly command: readonly string[]; readonly env?: readonly EnvSetting[] }[];
   /**
    * Where the ServiceAccount and ConfigMap go (another chart, so that `kubectl apply` creates them before the pods).
    * @default this construct
@@ -115,6 +117,8 @@ export class AppTier extends Construct implements PolicyTarget {
   /** NetworkPolicySet wiring: the pods, and the container port peers reach them on. */
   readonly policyName: string;
   readonly port: number;
+  /** Where the tier serves Prometheus metrics (its contract's `metricsPath`, on its port); unset: it serves none. */
+  readonly metrics?: { readonly path: string; readonly port: number; readonly portName: string };
 
   constructor(scope: Construct, id: string, props: AppTierProps) {
     super(scope, id);
@@ -133,22 +137,29 @@ export class AppTier extends Construct implements PolicyTarget {
     };
     this.policyName = `allow-${c.component}`;
     this.port = c.port;
+    const metricsPath = (c as TierContract & { metricsPath?: string }).metricsPath;
+    if (metricsPath) this.metrics = { path: metricsPath, port: c.port, portName: c.portName };
     const labels = { ...releaseLabels, ...this.selector };
 
     const cfgScope = props.configScope ?? this;
     const cfgId = (kind: string) => (props.configScope ? `${id}${kind}` : kind);
     this.serviceAccount = new kplus.ServiceAccount(cfgScope, cfgId('ServiceAccount'), { metadata: { name: props.name, labels }, automountToken: false });
 
+    // one ConfigMap for the main and the init containers' values (a variable both set has one value)
     const data: Record<string, string> = {};
-    for (const s of props.env ?? []) if ('value' in s) data[s.spec.name] = s.value;
+    for (const s of [...(props.env ?? []), ...(props.initCommands ?? []).flatMap((i) => i.env ?? [])]) if ('value' in s) data[s.spec.name] = s.value;
     this.configMap = new kplus.ConfigMap(cfgScope, cfgId('ConfigMap'), { metadata: { name: configMapName, labels }, data });
-    const envVariables: Record<string, kplus.EnvValue> = {};
-    for (const s of props.env ?? []) {
-      envVariables[s.spec.name] =
-        'value' in s
-          ? kplus.EnvValue.fromConfigMap(this.configMap, s.spec.name)
-          : kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, `Secret${s.spec.name}`, s.secretName), key: s.secretKey }, { optional: s.optional });
-    }
+    let secretRefs = 0;
+    const variables = (settings: readonly EnvSetting[]): Record<string, kplus.EnvValue> =>
+      Object.fromEntries(
+        settings.map((s) => [
+          s.spec.name,
+          'value' in s
+            ? kplus.EnvValue.fromConfigMap(this.configMap, s.spec.name)
+            : kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, `Secret${secretRefs++}`, s.secretName), key: s.secretKey }, { optional: s.optional }),
+        ]),
+      );
+    const envVariables = variables(props.env ?? []);
     // Key order does not matter: hash the entries sorted by key.
     const checksum = createHash('sha256').update(JSON.stringify(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
 
@@ -182,7 +193,7 @@ export class AppTier extends Construct implements PolicyTarget {
       terminationGracePeriod: Duration.seconds(SHUTDOWN.terminationGracePeriodSeconds),
       securityContext: kplusPodSecurity(RUNTIME_USER.uid, RUNTIME_USER.gid),
       dockerRegistryAuth: props.imagePullSecret ? kplus.Secret.fromSecretName(this, 'PullSecret', props.imagePullSecret) : undefined,
-      initContainers: (props.initCommands ?? []).map((i) => ({ ...common, name: i.name, command: [...i.command] })),
+      initContainers: (props.initCommands ?? []).map((i) => ({ ...common, ...(i.env && { envVariables: variables(i.env) }), name: i.name, command: [...i.command] })),
       containers: [
         {
           ...common,
@@ -284,8 +295,15 @@ export class AppTier extends Construct implements PolicyTarget {
     } else {
       invariant(this, 'service.nodePort', service.nodePort === undefined ? undefined : 'applies only to a NodePort Service');
     }
-    for (const s of props.env ?? []) {
-      invariant(this, `env.${s.spec.name}`, 'value' in s && s.spec.secret ? 'is a secret variable and must come from a Secret, not the ConfigMap' : undefined);
+    const values = new Map<string, string>();
+    for (const [prop, settings] of [['env', props.env ?? []], ...(props.initCommands ?? []).map((i, n) => [`initCommands.${n}.env`, i.env ?? []] as const)] as const) {
+      for (const s of settings) {
+        invariant(this, `${prop}.${s.spec.name}`, 'value' in s && s.spec.secret ? 'is a secret variable and must come from a Secret, not the ConfigMap' : undefined);
+        if (!('value' in s)) continue;
+        const other = values.get(s.spec.name);
+        invariant(this, `${prop}.${s.spec.name}`, other !== undefined && other !== s.value ? `is ${JSON.stringify(s.value)} here and ${JSON.stringify(other)} in another container: the tier's ConfigMap holds one value` : undefined);
+        values.set(s.spec.name, s.value);
+      }
     }
     for (const k of Object.keys(scheduling.nodeSelector)) invariant(this, 'scheduling.nodeSelector', labelKeyProblem(k));
   }

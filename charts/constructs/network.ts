@@ -4,13 +4,15 @@
  * with wiring methods in the manner of cdk8s-plus' `connections.allowFrom` / `allowTo`:
  *
  *   policies.connect(frontend, backend);                          // egress on one side, ingress on the other
- *   policies.allowFrom(backend, Peers.namespace('ingress-nginx'));  // on the backend's own port
+ *   policies.allowFrom(backend, Peers.namespace('traefik', { app: 'traefik' }));  // on the backend's own port
  *   policies.allowTo(backend, Peers.cidr('10.0.0.0/16'), [tcp(5432)]);
+ *   policies.allowTo(smoke, Peers.namespace('traefik'), ANY_PORT);
  *
  * Why not the workloads' own `connections`: it writes one policy per (pod, peer) with generated names,
  * selects by cdk8s-plus' address label instead of the labels operators and probes use, and, for a
  * peer in another namespace, writes a policy into that namespace (the ingress controller's).
  */
+import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { cidrProblem, DNS_LABEL, labelKeyProblem, labelValueProblem } from '../config/syntax';
@@ -50,6 +52,9 @@ export interface NetworkPort {
   readonly protocol?: 'TCP' | 'UDP';
 }
 export const tcp = (port: number): NetworkPort => ({ port, protocol: 'TCP' });
+/** Every port of the peer: for a destination whose port is only known after a Service's translation. */
+export const ANY_PORT = 'any' as const;
+type Ports = readonly NetworkPort[] | typeof ANY_PORT;
 
 export interface NetworkPolicySetProps {
   /**
@@ -75,6 +80,7 @@ export class NetworkPolicySet extends Construct {
   private readonly policies = new Map<string, { policy: kplus.NetworkPolicy; selector: string }>();
   private readonly labels: Record<string, string>;
   private peerCount = 0;
+  private readonly ruleCounts = new Map<kplus.NetworkPolicy, { ingress: number; egress: number }>();
 
   constructor(scope: Construct, id: string, props: NetworkPolicySetProps = {}) {
     super(scope, id);
@@ -96,25 +102,25 @@ export class NetworkPolicySet extends Construct {
   }
 
   /** `from` may open connections to `target`'s pods, on `ports` (default: the target's port). */
-  allowFrom(target: PolicyTarget, from: Peer | PolicyTarget, ports?: readonly NetworkPort[]): this {
+  allowFrom(target: PolicyTarget, from: Peer | PolicyTarget, ports?: Ports): this {
     const p = ports ?? (target.port !== undefined ? [tcp(target.port)] : undefined);
     invariant(this, `allowFrom(${target.policyName}).ports`, p?.length ? undefined : 'name the ports (the target has no port)');
     const policy = this.policyOf(target);
-    for (const peer of this.peers(from)) policy.addIngressRule(peer, this.ports(p!));
+    for (const peer of this.peers(from)) this.addRule(policy, 'ingress', peer, p!);
     return this;
   }
 
-  /** `target`'s pods may open connections to `to`, on `ports` (default: `to`'s port when it is a target). */
-  allowTo(target: PolicyTarget, to: Peer | PolicyTarget, ports?: readonly NetworkPort[]): this {
+  /** `target`'s pods may open connections to `to`, on `ports` (default: `to`'s port when it is a target; ANY_PORT: all). */
+  allowTo(target: PolicyTarget, to: Peer | PolicyTarget, ports?: Ports): this {
     const p = ports ?? ('policyName' in to && to.port !== undefined ? [tcp(to.port)] : undefined);
-    invariant(this, `allowTo(${target.policyName}).ports`, p?.length ? undefined : 'name the ports (only a PolicyTarget peer with a port has a default)');
+    invariant(this, `allowTo(${target.policyName}).ports`, p?.length ? undefined : 'name the ports (only a PolicyTarget peer with a port has a default), or ANY_PORT');
     const policy = this.policyOf(target);
-    for (const peer of this.peers(to)) policy.addEgressRule(peer, this.ports(p!));
+    for (const peer of this.peers(to)) this.addRule(policy, 'egress', peer, p!);
     return this;
   }
 
   /** Both sides of a connection inside the namespace: egress from `from`, ingress to `to`, on `to`'s port. */
-  connect(from: PolicyTarget, to: PolicyTarget, ports?: readonly NetworkPort[]): this {
+  connect(from: PolicyTarget, to: PolicyTarget, ports?: Ports): this {
     return this.allowTo(from, to, ports).allowFrom(to, from, ports);
   }
 
@@ -160,7 +166,21 @@ export class NetworkPolicySet extends Construct {
     }
   }
 
-  private ports(ports: readonly NetworkPort[]): kplus.NetworkPolicyPort[] {
+  /**
+   * One rule; for ANY_PORT without `ports` (cdk8s-plus writes `ports: []`, which the API server stores as absent:
+   * a client-side `kubectl apply` would otherwise find the policy changed every time).
+   */
+  private addRule(policy: kplus.NetworkPolicy, direction: 'ingress' | 'egress', peer: kplus.INetworkPolicyPeer, ports: Ports): void {
+    const counts = this.ruleCounts.get(policy) ?? { ingress: 0, egress: 0 };
+    this.ruleCounts.set(policy, counts);
+    if (direction === 'ingress') policy.addIngressRule(peer, this.ports(ports));
+    else policy.addEgressRule(peer, this.ports(ports));
+    if (ports === ANY_PORT) ApiObject.of(policy).addJsonPatch(JsonPatch.remove(`/spec/${direction}/${counts[direction]}/ports`));
+    counts[direction]++;
+  }
+
+  private ports(ports: Ports): kplus.NetworkPolicyPort[] | undefined {
+    if (ports === ANY_PORT) return undefined;
     return ports.map((p) => {
       invariant(this, 'ports', Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535 ? undefined : `${p.port} is not a port (1-65535)`);
       return p.protocol === 'UDP' ? kplus.NetworkPolicyPort.udp(p.port) : kplus.NetworkPolicyPort.tcp(p.port);

@@ -10,11 +10,11 @@ import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { SECRET_KEYS } from '@todo/contract';
 import type { InClusterDatabaseConfig } from '../config/schema';
-import { bytesProblem, DNS_LABEL, imageRefProblem } from '../config/syntax';
+import { bytesProblem, canonicalQuantity, DNS_LABEL, imageRefProblem } from '../config/syntax';
 import { limitBelowRequestProblem } from '../rules';
 import { invariant } from './invariant';
 import type { PolicyTarget } from './network';
-import { quantity, resourceRequirements } from './resources';
+import { resourceRequirements } from './resources';
 import { kplusContainerSecurity, kplusPodSecurity, podSecurityContext } from './security';
 
 export const POSTGRES_UID = 999;
@@ -155,20 +155,34 @@ export class Postgres extends Construct implements PolicyTarget {
       JsonPatch.add(`${pod}/containers/0/resources`, resourceRequirements(db.resources)), // canonical form (see AppTier)
       JsonPatch.remove('/spec/minReadySeconds'), // 0: the API server omits it
       JsonPatch.remove(`${pod}/hostNetwork`), // false: the API server omits it
-      // cdk8s-plus drops the claim template's labels, and the field is immutable: a StatefulSet deployed with them could
-      // no longer be updated
-      JsonPatch.replace('/spec/volumeClaimTemplates', [
-        {
-          metadata: { name: 'data', labels },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            ...(db.storageClassName !== undefined && { storageClassName: db.storageClassName }),
-            resources: { requests: { storage: quantity(db.storage) } },
-          },
-        },
-      ]),
+      // cdk8s-plus drops the claim template's labels (immutable once deployed: a StatefulSet deployed with them could
+      // no longer be updated); the template itself is written below
+      JsonPatch.remove('/spec/volumeClaimTemplates'),
       ...(props.priorityClassName ? [JsonPatch.add(`${pod}/priorityClassName`, props.priorityClassName)] : []), // not in cdk8s-plus
     );
+    // The claim template in the form the API server stores it (a whole PVC: apiVersion, kind, creationTimestamp null,
+    // volumeMode, status), so a client-side `kubectl apply` finds it equal: the list has no merge key and kubectl
+    // compares it as a whole. Set after the L1 object's JSON mapping, which keeps only its typed fields (no
+    // apiVersion, kind or status; a null time dropped).
+    const claimTemplate = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { creationTimestamp: null, labels, name: 'data' },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: canonicalQuantity(db.storage) } },
+        ...(db.storageClassName !== undefined && { storageClassName: db.storageClassName }),
+        volumeMode: 'Filesystem',
+      },
+      status: { phase: 'Pending' },
+    };
+    const sts = ApiObject.of(this.statefulSet);
+    const toJson = sts.toJson.bind(sts);
+    sts.toJson = () => {
+      const json = toJson();
+      json.spec.volumeClaimTemplates = [claimTemplate];
+      return json;
+    };
     // cdk8s-plus always writes `externalIPs: []`, which the API server stores as absent
     ApiObject.of(this.service).addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
   }

@@ -33,7 +33,7 @@ const GLOBAL: OptionSpec[] = [
   { flag: '--help', help: 'show this help' },
 ];
 const DRY_RUN: OptionSpec = { flag: '--dry-run', help: 'show what would change; change nothing' };
-const SKIP_INGRESS: OptionSpec = { flag: '--skip-ingress', help: 'smoke test: do not check through the Ingress' };
+const SKIP_ENTRY: OptionSpec = { flag: '--skip-entry', help: 'smoke test: do not check through the Gateway or the Ingress' };
 
 export const COMMANDS: Record<string, CommandSpec> = {
   preflight: {
@@ -50,12 +50,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'install or upgrade: synth, preflight, server-side apply, prune, wait, smoke test',
     description:
       'Applies the synthesized objects with server-side apply (field manager todo-ops, --force-conflicts), deletes objects of an earlier revision that this one no longer has (only among objects with the release labels; never the Namespace, PVCs or Secrets), records the revision in the ConfigMap todo-release-history, waits for the migrations and every rollout, then runs the smoke test.',
-    options: [DRY_RUN, { flag: '--skip-smoke', help: 'do not run the smoke test' }, SKIP_INGRESS],
+    options: [DRY_RUN, { flag: '--skip-smoke', help: 'do not run the smoke test' }, SKIP_ENTRY],
   },
   smoke: {
     summary: 'run the smoke test (helm test): a short-lived Pod checks both tiers through their Services and the Ingress',
     description: 'Creates a Pod todo-smoke-<random> in the namespace, prints its logs, deletes it.',
-    options: [SKIP_INGRESS],
+    options: [SKIP_ENTRY],
   },
   status: {
     summary: 'objects, rollout state, pods and the current revision',
@@ -71,7 +71,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 're-deploy a recorded earlier revision (default: the last successful one before the current)',
     description:
       'Re-applies the manifests stored with that revision exactly as deploy does (apply, prune, wait, smoke) and records a new revision. Database migrations are not undone.',
-    options: [{ flag: '--to-revision', value: 'N', help: 'the revision to go back to' }, DRY_RUN, { flag: '--skip-smoke', help: 'do not run the smoke test' }, SKIP_INGRESS],
+    options: [{ flag: '--to-revision', value: 'N', help: 'the revision to go back to' }, DRY_RUN, { flag: '--skip-smoke', help: 'do not run the smoke test' }, SKIP_ENTRY],
   },
   uninstall: {
     summary: "delete the release's objects (by the release labels)",
@@ -86,10 +86,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
   secrets: {
     summary: "create the environment's Secret with random values, or rotate them (values are never printed)",
     description:
-      'Applies the Secret through stdin (server-side apply). Without --rotate existing keys are kept. For an external database it never invents database-url: give it with --database-url-stdin.',
+      'Applies the Secret through stdin (server-side apply). Without --rotate existing keys are kept. For an external database it never invents database-url or migration-database-url: give them with --database-url-stdin (both, when one role migrates and serves) and --migration-database-url-stdin.',
     options: [
       { flag: '--rotate', help: 'replace every generated value (and restart the Deployments that read them)' },
-      { flag: '--database-url-stdin', help: "read database-url from this tool's stdin (external database)" },
+      { flag: '--database-url-stdin', help: "read database-url from this tool's stdin (external database; also migration-database-url where that is missing)" },
+      { flag: '--migration-database-url-stdin', help: "read migration-database-url (the migrations' role) from this tool's stdin (external database)" },
       { flag: '--registry-credentials-stdin', help: "instead: create the environment's imagePullSecret (type kubernetes.io/dockerconfigjson) from a Docker config.json on stdin" },
       DRY_RUN,
     ],

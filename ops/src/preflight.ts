@@ -1,13 +1,16 @@
 /**
  * The checks that run before anything changes in the cluster: kubectl on PATH, the context (and the
- * production guard), the API server's reachability and version, the Secrets and keys the pods
- * reference, and (local clusters) that the images are loaded. Each failure is one OpsError.
+ * production guard), the API server's reachability and version, the custom kinds the manifests use
+ * (Gateway API, cert-manager, Prometheus Operator), the Secrets and keys the pods reference, and
+ * (local clusters) that the images are loaded. Each failure is one OpsError.
  */
 import { IMAGE_REPOSITORIES, SECRET_KEYS } from '@todo/contract';
 import type { Ctx } from './context';
 import { OpsError } from './errors';
 import { firstLine, type Kubectl, type Programs } from './exec';
 import { imagesOf, secretRequirements, type Manifests } from './manifests';
+import { servedKinds } from './prune';
+import { managedKind } from './resources';
 import { contextPolicy, LOCAL_CONTEXT, MAX_CLIENT_SKEW, SUPPORTED_SERVER_VERSIONS } from './settings';
 
 export interface ClusterInfo {
@@ -209,9 +212,31 @@ export function checkLocalImages(ctx: Ctx, manifests: Manifests, context: string
   ctx.log.info(`images present in ${listed.map((l) => l.where).join(', ')}: ${images.join(', ')}`);
 }
 
-/** The whole preflight: connect, then Secrets, then (local images) the images. */
+/** What provides each CRD-defined group the manifests may use (the CRDs are kept in schemas/crds/). */
+const CRD_PROVIDERS: Record<string, string> = {
+  'gateway.networking.k8s.io': 'the Gateway API CRDs (standard channel, schemas/crds/gateway-api-v1.4.1/) and an implementation of them',
+  'cert-manager.io': 'cert-manager (its CRDs: schemas/crds/cert-manager-v1.21.1/)',
+  'monitoring.coreos.com': 'the Prometheus Operator (its CRDs: schemas/crds/prometheus-operator-v0.93.0/), or set monitoring.discovery to annotations',
+};
+
+/** Every custom kind of the manifests (HTTPRoute, Certificate, ServiceMonitor ...) is served by the cluster. */
+export function checkKinds(ctx: Ctx, manifests: Manifests): void {
+  const custom = [...new Set(manifests.objects.map((o) => managedKind(o.apiVersion, o.kind)).filter((k) => k?.crd))];
+  if (!custom.length) return;
+  const served = new Set(servedKinds(ctx.kubectl).map((k) => k.resource));
+  const missing = custom.filter((k) => !served.has(k!.resource));
+  if (missing.length) {
+    const groups = [...new Set(missing.map((k) => k!.group))];
+    throw new OpsError(
+      `the cluster does not serve ${missing.map((k) => `${k!.kind} (${k!.group})`).join(', ')}, which the manifests of ${ctx.env.name} use: install ${groups.map((g) => CRD_PROVIDERS[g] ?? g).join('; ')} (docs/infrastructure.md)`,
+    );
+  }
+}
+
+/** The whole preflight: connect, then the custom kinds, the Secrets, then (local images) the images. */
 export function preflight(ctx: Ctx, manifests: Manifests, connected?: ClusterInfo): ClusterInfo {
   const info = connected ?? connect(ctx);
+  checkKinds(ctx, manifests);
   checkSecrets(ctx, manifests);
   ctx.log.info(`Secrets present: ${secretRequirements(manifests.objects).map((r) => `${r.name} (${[...r.keys.keys()].join(', ')})`).join('; ') || 'none needed'}`);
   if (ctx.env.config.images.registry === undefined) checkLocalImages(ctx, manifests, info.context);

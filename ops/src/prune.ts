@@ -59,8 +59,20 @@ export function planPrune(input: { desired: readonly K8sObject[]; live: readonly
   return plan;
 }
 
+/**
+ * The managed kinds the API server serves: the built-in ones, and those of a CRD only where it is
+ * installed (`kubectl get` of a resource the server does not know fails the whole listing).
+ */
+export function servedKinds(kubectl: Kubectl): ManagedKind[] {
+  const r = kubectl.run(['api-resources', '--namespaced=true', '-o', 'name']);
+  // a group whose discovery fails (an unavailable APIService) makes kubectl exit 1 after printing the others
+  if (r.code !== 0 && !r.stdout.trim()) throw new OpsError(`cannot list the API server's resources: ${firstLine(r.stderr)}`);
+  const served = new Set(r.stdout.split('\n').map((l) => l.trim()));
+  return MANAGED_KINDS.filter((k) => !k.crd || served.has(k.resource));
+}
+
 /** Every object of the managed kinds in the namespace that carries the release labels. */
-export function listReleaseObjects(kubectl: Kubectl, namespace: string, selector: string, kinds: readonly ManagedKind[] = MANAGED_KINDS): K8sObject[] {
+export function listReleaseObjects(kubectl: Kubectl, namespace: string, selector: string, kinds: readonly ManagedKind[] = servedKinds(kubectl)): K8sObject[] {
   const r = kubectl.run(['get', kinds.map((k) => k.resource).join(','), '-n', namespace, '-l', selector, '-o', 'json']);
   if (r.code !== 0) throw new OpsError(`cannot list the release's objects in ${namespace}: ${firstLine(r.stderr)}`);
   const list = JSON.parse(r.stdout || '{"items":[]}') as { items?: K8sObject[] };

@@ -63,7 +63,7 @@ export interface ReleaseOptions {
   /** Already connected (rollback connects first to read the history). */
   connected?: ClusterInfo;
   skipSmoke: boolean;
-  skipIngress: boolean;
+  skipEntry: boolean;
 }
 
 /** Runs the pipeline. Returns the recorded revision (undefined in a dry run). Throws OpsError on failure. */
@@ -130,7 +130,7 @@ export function release(ctx: Ctx, manifests: Manifests, opts: ReleaseOptions): R
     ctx.log.info('smoke test skipped (--skip-smoke)');
   } else {
     try {
-      runSmoke(ctx, { image: backendImageOf(manifests, ctx), skipIngress: opts.skipIngress });
+      runSmoke(ctx, { image: backendImageOf(manifests, ctx), skipEntry: opts.skipEntry });
     } catch (e) {
       fail('smoke test failed', e);
     }

@@ -12,14 +12,21 @@ export interface ManagedKind {
   /** Fully-qualified resource name for kubectl (`deployments.apps`). */
   resource: string;
   namespaced: boolean;
+  /** Defined by a CRD the cluster may not have (Gateway API, cert-manager, the Prometheus Operator): listed only where served. */
+  crd?: boolean;
 }
 
 /**
- * In deletion order (the consumers before what they consume): entry points, autoscalers and budgets,
- * workloads, Services, policies, configuration, identities.
+ * In deletion order (the consumers before what they consume): entry points and what they use,
+ * metrics discovery, autoscalers and budgets, workloads, Services, policies, configuration, identities.
  */
 export const MANAGED_KINDS: readonly ManagedKind[] = [
+  { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', resource: 'httproutes.gateway.networking.k8s.io', namespaced: true, crd: true },
   { kind: 'Ingress', group: 'networking.k8s.io', resource: 'ingresses.networking.k8s.io', namespaced: true },
+  { kind: 'Gateway', group: 'gateway.networking.k8s.io', resource: 'gateways.gateway.networking.k8s.io', namespaced: true, crd: true },
+  { kind: 'ReferenceGrant', group: 'gateway.networking.k8s.io', resource: 'referencegrants.gateway.networking.k8s.io', namespaced: true, crd: true },
+  { kind: 'Certificate', group: 'cert-manager.io', resource: 'certificates.cert-manager.io', namespaced: true, crd: true },
+  { kind: 'ServiceMonitor', group: 'monitoring.coreos.com', resource: 'servicemonitors.monitoring.coreos.com', namespaced: true, crd: true },
   { kind: 'HorizontalPodAutoscaler', group: 'autoscaling', resource: 'horizontalpodautoscalers.autoscaling', namespaced: true },
   { kind: 'PodDisruptionBudget', group: 'policy', resource: 'poddisruptionbudgets.policy', namespaced: true },
   { kind: 'CronJob', group: 'batch', resource: 'cronjobs.batch', namespaced: true },

@@ -18,8 +18,8 @@ export const MAX_CLIENT_SKEW = 1;
 /** Default wait for each rollout and for the smoke test (`--timeout`). */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 
-/** How long the smoke test waits for a new Ingress to get its address from the controller. */
-export const INGRESS_ADDRESS_WAIT_SECONDS = 30;
+/** How long the smoke test waits for a new HTTPRoute to be accepted (and its Gateway's address) or a new Ingress' address. */
+export const ENTRY_ADDRESS_WAIT_SECONDS = 60;
 
 /** The ConfigMap (in the environment's namespace) that records the revisions, and how many it keeps. */
 export const HISTORY_CONFIGMAP = 'todo-release-history';

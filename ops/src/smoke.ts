@@ -1,10 +1,11 @@
 /**
  * The smoke test (Helm's `helm test`): a short-lived Pod in the namespace, running the backend image
  * (it has node) with `node -e <script>`, that checks both tiers through their Services and, where the
- * environment has one, through the Ingress. It carries SMOKE_TEST_LABELS and the release instance
- * label, which the NetworkPolicy allow-smoke-test admits, but not the full release selector (it is
- * not part of the release: prune and uninstall never list Pods anyway). It satisfies Pod Security
- * `restricted`, is deleted afterwards, and its output is printed.
+ * environment has one, through its entry point: the HTTPRoute's Gateway or the Ingress, at the address
+ * the controller publishes, with the host in the Host header (and TLS server name). It carries
+ * SMOKE_TEST_LABELS and the release instance label, which the NetworkPolicy allow-smoke-test admits,
+ * but not the full release selector (it is not part of the release: prune and uninstall never list
+ * Pods anyway). It satisfies Pod Security `restricted`, is deleted afterwards, and its output is printed.
  */
 import { BACKEND, FRONTEND, RUNTIME_USER } from '@todo/contract';
 import { SERVICE_PORT, SMOKE_TEST_LABELS, type ResolvedEnvironment } from '../../charts/config';
@@ -15,16 +16,16 @@ import { OpsError } from './errors';
 import { firstLine } from './exec';
 import { describePod } from './diagnostics';
 import { labelSelector, type K8sObject } from './manifests';
-import { FIELD_MANAGER, INGRESS_ADDRESS_WAIT_SECONDS } from './settings';
+import { ENTRY_ADDRESS_WAIT_SECONDS, FIELD_MANAGER } from './settings';
 
 export interface SmokeCheck {
   name: string;
   url: string;
-  /** Host header (and TLS server name) when the URL names the Ingress' address. */
+  /** Host header (and TLS server name) when the URL names the entry point's address. */
   host?: string;
   /** What a good answer looks like besides HTTP 200. */
   expect?: 'openapi' | 'html';
-  /** Do not verify the TLS certificate (the Ingress check tests routing, not the certificate). */
+  /** Do not verify the TLS certificate (the entry point's check tests routing, not the certificate). */
   insecure?: boolean;
 }
 
@@ -72,14 +73,17 @@ const verify = (c, r) => {
 })();
 `.trim();
 
-export interface IngressTarget {
-  /** IP or hostname of the Ingress (status.loadBalancer.ingress[0]). */
+/** Where the smoke test reaches the entry point (a Gateway's or an Ingress' published address). */
+export interface EntryTarget {
+  /** `Gateway` (an HTTPRoute on it) or `Ingress`: the checks' names start with it. */
+  kind: 'Gateway' | 'Ingress';
+  /** IP or hostname (the Gateway's status.addresses[0], the Ingress' status.loadBalancer.ingress[0]). */
   address: string;
   hosts: string[];
   tls: boolean;
 }
 
-export function smokeChecks(env: ResolvedEnvironment, ingress?: IngressTarget): SmokeCheck[] {
+export function smokeChecks(env: ResolvedEnvironment, entry?: EntryTarget): SmokeCheck[] {
   const svc = (name: string) => `http://${name}.${env.namespace}.svc.cluster.local:${SERVICE_PORT}`;
   const backend = svc(env.names.backend);
   const frontend = svc(env.names.frontend);
@@ -91,15 +95,17 @@ export function smokeChecks(env: ResolvedEnvironment, ingress?: IngressTarget): 
     { name: 'frontend readiness', url: `${frontend}${FRONTEND.readinessPath}` },
     { name: 'frontend web app', url: `${frontend}/`, expect: 'html' },
   ];
-  // Without an Ingress the frontend server proxies /api to the backend (API_UPSTREAM).
-  if (!env.config.ingress) checks.push({ name: 'API through the frontend proxy', url: `${frontend}${BACKEND.openApiPath}`, expect: 'openapi' });
-  if (ingress) {
-    const scheme = ingress.tls ? 'https' : 'http';
-    const addr = ingress.address.includes(':') ? `[${ingress.address}]` : ingress.address;
-    for (const host of ingress.hosts) {
+  // Without a Gateway or an Ingress the frontend server proxies /api to the backend (API_UPSTREAM).
+  if (!env.config.gateway && !env.config.ingress) checks.push({ name: 'API through the frontend proxy', url: `${frontend}${BACKEND.openApiPath}`, expect: 'openapi' });
+  if (entry) {
+    const scheme = entry.tls ? 'https' : 'http';
+    const addr = entry.address.includes(':') ? `[${entry.address}]` : entry.address;
+    const insecure = entry.tls || undefined;
+    for (const host of entry.hosts.length ? entry.hosts : [undefined]) {
+      const label = `${entry.kind}${host ? ` ${host}` : ''}`;
       checks.push(
-        { name: `Ingress ${host} web app`, url: `${scheme}://${addr}/`, host, expect: 'html', insecure: ingress.tls || undefined },
-        { name: `Ingress ${host} API`, url: `${scheme}://${addr}${BACKEND.openApiPath}`, host, expect: 'openapi', insecure: ingress.tls || undefined },
+        { name: `${label} web app`, url: `${scheme}://${addr}/`, host, expect: 'html', insecure },
+        { name: `${label} API`, url: `${scheme}://${addr}${BACKEND.openApiPath}`, host, expect: 'openapi', insecure },
       );
     }
   }
@@ -154,24 +160,57 @@ export function smokePod(env: ResolvedEnvironment, name: string, image: string, 
 }
 
 /**
- * The Ingress' address, or undefined when it has none (no controller admitted it). A controller
- * publishes the address a moment after it admits a new Ingress: `kubectl wait` for it first,
- * at most INGRESS_ADDRESS_WAIT_SECONDS (or --timeout, if shorter).
+ * The entry point's address, or why it has none. An Ingress gets its address from the controller a
+ * moment after it admits it (`kubectl wait` for it); an HTTPRoute must be accepted by its Gateway's
+ * listener, with its Services resolved, and the Gateway must publish an address. Both are waited for
+ * at most ENTRY_ADDRESS_WAIT_SECONDS (or --timeout, if shorter).
  */
-export function ingressTarget(ctx: Ctx): IngressTarget | undefined {
-  const ing = ctx.env.config.ingress;
-  if (!ing) return undefined;
-  const ref = `${ctx.env.namespace}/${ctx.env.names.ingress}`;
-  const wait = Math.min(INGRESS_ADDRESS_WAIT_SECONDS, ctx.args.timeoutSeconds);
-  ctx.kubectl.run(['wait', 'ingress', ctx.env.names.ingress, '-n', ctx.env.namespace, '--for=jsonpath={.status.loadBalancer.ingress}', `--timeout=${wait}s`]);
-  const r = ctx.kubectl.run(['get', 'ingress', ctx.env.names.ingress, '-n', ctx.env.namespace, '-o', 'json']);
-  if (r.code !== 0) throw new OpsError(`cannot read Ingress ${ref}: ${firstLine(r.stderr)}`);
-  const obj = JSON.parse(r.stdout);
-  const lb = obj.status?.loadBalancer?.ingress?.[0];
-  const address: string | undefined = lb?.ip ?? lb?.hostname;
-  if (!address) return undefined;
-  const hosts: string[] = (obj.spec?.rules ?? []).map((rule: { host?: string }) => rule.host).filter(Boolean);
-  return { address, hosts, tls: (obj.spec?.tls ?? []).length > 0 };
+export function entryTarget(ctx: Ctx): { target?: EntryTarget; problem?: string } {
+  const env = ctx.env;
+  const wait = Math.min(ENTRY_ADDRESS_WAIT_SECONDS, ctx.args.timeoutSeconds);
+  const ns = env.namespace;
+  const name = env.names.entry;
+  const read = (kind: string, n: string, namespace: string) => {
+    const r = ctx.kubectl.run(['get', kind, n, '-n', namespace, '-o', 'json']);
+    if (r.code !== 0) throw new OpsError(`cannot read ${kind} ${namespace}/${n}: ${firstLine(r.stderr)}`);
+    return JSON.parse(r.stdout);
+  };
+  const ing = env.config.ingress;
+  if (ing) {
+    ctx.kubectl.run(['wait', 'ingress', name, '-n', ns, '--for=jsonpath={.status.loadBalancer.ingress}', `--timeout=${wait}s`]);
+    const obj = read('ingress', name, ns);
+    const lb = obj.status?.loadBalancer?.ingress?.[0];
+    const address: string | undefined = lb?.ip ?? lb?.hostname;
+    if (!address) return { problem: `Ingress ${ns}/${name} has no address after ${wait}s: no ingress controller (class ${ing.className}) has admitted it` };
+    const hosts: string[] = (obj.spec?.rules ?? []).map((rule: { host?: string }) => rule.host).filter(Boolean);
+    return { target: { kind: 'Ingress', address, hosts, tls: (obj.spec?.tls ?? []).length > 0 } };
+  }
+  const gw = env.config.gateway;
+  if (!gw) return {};
+  const parent = gw.shared ? { name: gw.shared.name, namespace: gw.shared.namespace } : { name: gw.own!.name, namespace: ns };
+  const deadline = ctx.now().getTime() + wait * 1000;
+  let problem = '';
+  for (;;) {
+    const route = read('httproute', name, ns);
+    const statuses: { parentRef?: { name?: string; sectionName?: string }; conditions?: { type: string; status: string; reason?: string; message?: string }[] }[] = route.status?.parents ?? [];
+    const refs: { sectionName?: string }[] = route.spec?.parentRefs ?? [];
+    const notReady = refs
+      .map((ref) => {
+        const st = statuses.find((p) => p.parentRef?.name === parent.name && p.parentRef?.sectionName === ref.sectionName);
+        const bad = ['Accepted', 'ResolvedRefs'].map((t) => st?.conditions?.find((c) => c.type === t)).find((c) => c?.status !== 'True');
+        const where = `listener ${ref.sectionName ?? '(any)'} of Gateway ${parent.namespace}/${parent.name}`;
+        return !st ? `not yet seen by ${where}` : bad ? `${bad.type}=${bad.status} on ${where}: ${bad.reason ?? ''} ${bad.message ?? ''}`.trim() : '';
+      })
+      .filter(Boolean);
+    if (notReady.length) problem = `HTTPRoute ${ns}/${name}: ${notReady.join('; ')}`;
+    else {
+      const address: string | undefined = read('gateway', parent.name, parent.namespace).status?.addresses?.[0]?.value;
+      if (address) return { target: { kind: 'Gateway', address, hosts: [...gw.hosts], tls: gw.shared ? gw.shared.protocol === 'HTTPS' : gw.tls !== undefined } };
+      problem = `Gateway ${parent.namespace}/${parent.name} has no address (status.addresses)`;
+    }
+    if (ctx.now().getTime() >= deadline) return { problem: `${problem} after ${wait}s` };
+    ctx.sleep(2000);
+  }
 }
 
 /** The backend image that is running (the live Deployment's), falling back to the configured one. */
@@ -195,19 +234,16 @@ const FAIL_FAST = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName
  * Creates the Pod, waits until it ends (or --timeout), prints its logs and deletes it.
  * Throws OpsError when a check failed or the Pod could not run.
  */
-export function runSmoke(ctx: Ctx, opts: { image: string; skipIngress: boolean }): void {
+export function runSmoke(ctx: Ctx, opts: { image: string; skipEntry: boolean }): void {
   const ns = ctx.env.namespace;
   const env = ctx.env;
-  let ingress: IngressTarget | undefined;
-  if (env.config.ingress && !opts.skipIngress) {
-    ingress = ingressTarget(ctx);
-    if (!ingress) {
-      throw new OpsError(
-        `Ingress ${ns}/${env.names.ingress} has no address after ${Math.min(INGRESS_ADDRESS_WAIT_SECONDS, ctx.args.timeoutSeconds)}s: no ingress controller (class ${env.config.ingress.className}) has admitted it. Install one, or pass --skip-ingress (docs/troubleshooting.md)`,
-      );
-    }
+  let entry: EntryTarget | undefined;
+  if (!opts.skipEntry) {
+    const found = entryTarget(ctx);
+    if (found.problem) throw new OpsError(`${found.problem}. Check the Gateway API implementation or ingress controller, or pass --skip-entry (docs/troubleshooting.md)`);
+    entry = found.target;
   }
-  const checks = smokeChecks(env, ingress);
+  const checks = smokeChecks(env, entry);
   const name = `todo-smoke-${ctx.randomBytes(4).toString('hex')}`;
   const selector = labelSelector({ ...SMOKE_TEST_LABELS, 'app.kubernetes.io/instance': releaseLabels(env.name)['app.kubernetes.io/instance'] });
   // Leftovers of an interrupted run.

@@ -4,7 +4,7 @@ import { readHistory } from '../src/history';
 import { HISTORY_CONFIGMAP } from '../src/settings';
 import { mutations, putSecret, runCli, TEST_TAG, verbs, world, type World } from './fakes';
 
-const DEV_SECRET = { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://todo:pw@todo-postgres:5432/todo', 'postgres-password': 'pw' };
+const DEV_SECRET = { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://todo:pw@todo-postgres:5432/todo', 'migration-database-url': 'postgres://todo:pw@todo-postgres:5432/todo', 'postgres-password': 'pw' };
 
 function devWorld(): World {
   const w = world();
@@ -34,7 +34,7 @@ describe('deploy', () => {
       'get secret',
       'minikube -p minikube image ls',
       'apply --server-side',
-      `get ${'ingresses.networking.k8s.io'}`, // the prune listing
+      `get ${'httproutes.gateway.networking.k8s.io'}`, // the prune listing (the CRD kinds the cluster serves, then the built-in ones)
       'rollout status statefulset/todo-postgres',
       'rollout status deployment/todo-backend',
       'rollout status deployment/todo-frontend',
@@ -118,8 +118,8 @@ describe('deploy', () => {
 
   describe('checks happen before any change', () => {
     test.each([
-      ['a missing Secret', (w: World) => void (w.cluster.objects = w.cluster.objects.filter((o) => o.kind !== 'Secret')), 'Secret todo-dev/todo-secrets is missing (keys needed: database-url, jwt-secret, postgres-password)'],
-      ['a missing key', (w: World) => putSecret(w.cluster, 'todo-dev', 'todo-secrets', { ...DEV_SECRET, 'jwt-secret': undefined as unknown as string }), 'has no key jwt-secret (used by Deployment/todo-backend container migrate env JWT_SECRET'],
+      ['a missing Secret', (w: World) => void (w.cluster.objects = w.cluster.objects.filter((o) => o.kind !== 'Secret')), 'Secret todo-dev/todo-secrets is missing (keys needed: migration-database-url, database-url, jwt-secret, postgres-password)'],
+      ['a missing key', (w: World) => putSecret(w.cluster, 'todo-dev', 'todo-secrets', { ...DEV_SECRET, 'jwt-secret': undefined as unknown as string }), 'has no key jwt-secret (used by Deployment/todo-backend container backend env JWT_SECRET)'],
       ['a short JWT secret', (w: World) => putSecret(w.cluster, 'todo-dev', 'todo-secrets', { ...DEV_SECRET, 'jwt-secret': 'short' }), 'key jwt-secret is shorter than 32 characters'],
       ['no namespace yet', (w: World) => void (w.cluster.objects = []), 'namespace todo-dev does not exist yet, so Secret todo-secrets'],
       ['an image not loaded into minikube', (w: World) => void (w.programs.responses['minikube -p minikube image ls --format short'].stdout = `docker.io/library/todo-frontend:${TEST_TAG}\n`), `todo-backend:${TEST_TAG} is not loaded into minikube (profile minikube)\nload them: scripts/build-images --load minikube`],

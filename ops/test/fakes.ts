@@ -43,6 +43,8 @@ const RESOURCE_KINDS: Record<string, string> = {
   namespace: 'Namespace',
   namespaces: 'Namespace',
   ingress: 'Ingress',
+  httproute: 'HTTPRoute',
+  gateway: 'Gateway',
 };
 
 function flagValue(args: string[], flag: string): string | undefined {
@@ -66,6 +68,8 @@ export class FakeCluster implements Kubectl {
   logs: Record<string, string> = {};
   /** Pods returned by `get pods -l` (diagnostics). */
   pods: any[] = [];
+  /** Whether the cluster serves the managed kinds' CRDs (Gateway API, cert-manager, Prometheus Operator). */
+  servesCrds = true;
   /** Overrides: the first whose predicate matches answers. */
   overrides: { when: (args: string[]) => boolean; result: RunResult }[] = [];
 
@@ -103,6 +107,9 @@ export class FakeCluster implements Kubectl {
       const client = { major: '1', minor: '32', gitVersion: 'v1.32.4' };
       if (!this.reachable) return { code: 1, stdout: JSON.stringify({ clientVersion: client }), stderr: 'The connection to the server 127.0.0.1:6443 was refused' };
       return ok(JSON.stringify({ clientVersion: client, serverVersion: this.serverVersion }));
+    }
+    if (verb === 'api-resources') {
+      return ok(MANAGED_KINDS.filter((k) => this.servesCrds || !k.crd).map((k) => `${k.resource}\n`).join(''));
     }
     if (verb === 'apply') {
       const file = flagValue(a, '-f')!;

@@ -45,7 +45,7 @@ describe('preflight command', () => {
   function ready() {
     const w = world();
     w.cluster.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'todo-dev' } });
-    putSecret(w.cluster, 'todo-dev', 'todo-secrets', { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://x', 'postgres-password': 'pw' });
+    putSecret(w.cluster, 'todo-dev', 'todo-secrets', { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://x', 'migration-database-url': 'postgres://x', 'postgres-password': 'pw' });
     w.programs.responses['minikube -p minikube image ls --format short'] = { code: 0, stdout: `docker.io/library/todo-backend:${TEST_TAG}\ndocker.io/library/todo-frontend:${TEST_TAG}\n`, stderr: '' };
     return w;
   }
@@ -87,13 +87,26 @@ describe('preflight command', () => {
   });
 });
 
+describe('custom kinds', () => {
+  test('a cluster without the Gateway API and cert-manager CRDs: one message naming the kinds and what to install, nothing applied', () => {
+    const w = world();
+    w.cluster.context = 'kind-todo';
+    w.cluster.servesCrds = false;
+    expect(runCli(w, ['deploy', '--env', 'e2e'])).toBe(1);
+    expect(w.log.text).toContain(
+      'the cluster does not serve Certificate (cert-manager.io), ReferenceGrant (gateway.networking.k8s.io), HTTPRoute (gateway.networking.k8s.io), which the manifests of e2e use: install cert-manager (its CRDs: schemas/crds/cert-manager-v1.21.1/); the Gateway API CRDs',
+    );
+    expect(mutations(w.cluster.calls)).toEqual([]);
+  });
+});
+
 describe('manifests', () => {
   test('the required Secret keys are derived from every secretKeyRef of the synth', () => {
     const dev = secretRequirements(readManifests(fixtureDir('dev')).objects);
-    expect(dev.map((r) => [r.name, [...r.keys.keys()].sort()])).toEqual([['todo-secrets', ['database-url', 'jwt-secret', 'postgres-password']]]);
+    expect(dev.map((r) => [r.name, [...r.keys.keys()].sort()])).toEqual([['todo-secrets', ['database-url', 'jwt-secret', 'migration-database-url', 'postgres-password']]]);
     expect(dev[0].keys.get('postgres-password')![0].usedBy).toBe('StatefulSet/todo-postgres container postgres env POSTGRES_PASSWORD');
     const prod = secretRequirements(readManifests(fixtureDir('production')).objects);
-    expect(prod.map((r) => [r.name, [...r.keys.keys()].sort()])).toEqual([['todo-secrets', ['database-url', 'jwt-secret']]]);
+    expect(prod.map((r) => [r.name, [...r.keys.keys()].sort()])).toEqual([['todo-secrets', ['database-url', 'jwt-secret', 'migration-database-url']]]);
   });
   test('image names as container runtimes list them', () => {
     expect(normalizeImage('todo-backend:abc')).toBe('docker.io/library/todo-backend:abc');

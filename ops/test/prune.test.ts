@@ -1,7 +1,8 @@
 /** The prune planner: only objects of the release, of managed kinds, absent from the new synth. */
 import { releaseLabels, releaseSelector } from '../../charts/labels';
 import type { K8sObject } from '../src/manifests';
-import { deleteArgs, planPrune } from '../src/prune';
+import { deleteArgs, listReleaseObjects, planPrune, servedKinds } from '../src/prune';
+import { world } from './fakes';
 import { HISTORY_CONFIGMAP } from '../src/settings';
 
 const ns = 'todo-dev';
@@ -80,5 +81,23 @@ describe('planPrune', () => {
       '--ignore-not-found',
       '--timeout=60s',
     ]);
+  });
+});
+
+describe('the kinds listed for a prune', () => {
+  test('the custom kinds (HTTPRoute, Certificate, ServiceMonitor ...) only where the cluster serves their CRDs; a listing never names a resource the server does not know', () => {
+    const w = world();
+    expect(servedKinds(w.cluster).map((k) => k.kind)).toEqual(expect.arrayContaining(['HTTPRoute', 'Certificate', 'ReferenceGrant', 'ServiceMonitor', 'Ingress']));
+    w.cluster.servesCrds = false;
+    const kinds = servedKinds(w.cluster);
+    expect(kinds.filter((k) => k.crd)).toEqual([]);
+    listReleaseObjects(w.cluster, ns, selector);
+    expect(w.cluster.calls.at(-1)!.args[1].split(',')).not.toContain('httproutes.gateway.networking.k8s.io');
+  });
+
+  test('an HTTPRoute, Certificate or ReferenceGrant the new synth no longer has is pruned before the workloads', () => {
+    const live = [obj('gateway.networking.k8s.io/v1', 'HTTPRoute', 'todo'), obj('cert-manager.io/v1', 'Certificate', 'todo-tls'), obj('gateway.networking.k8s.io/v1beta1', 'ReferenceGrant', 'todo-gateway-tls'), obj('apps/v1', 'Deployment', 'todo-worker')];
+    const plan = planPrune({ desired: [], live, selector, namespace: ns });
+    expect(plan.delete.map((t) => t.kind.kind)).toEqual(['HTTPRoute', 'ReferenceGrant', 'Certificate', 'Deployment']);
   });
 });

@@ -52,7 +52,7 @@ describe('history', () => {
 describe('rollback command', () => {
   function twoRevisions(): World {
     const w = world();
-    putSecret(w.cluster, 'todo-dev', 'todo-secrets', { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://x', 'postgres-password': 'pw' });
+    putSecret(w.cluster, 'todo-dev', 'todo-secrets', { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://x', 'migration-database-url': 'postgres://x', 'postgres-password': 'pw' });
     w.cluster.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'todo-dev' } });
     w.programs.responses['minikube -p minikube image ls --format short'] = { code: 0, stdout: `todo-backend:${TEST_TAG}\ntodo-frontend:${TEST_TAG}\ntodo-backend:v2\n`, stderr: '' };
     expect(runCli(w, ['deploy', '--env', 'dev', '--skip-smoke'])).toBe(0);

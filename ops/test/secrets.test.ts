@@ -21,10 +21,12 @@ describe('secrets', () => {
     const w = world();
     expect(runCli(w, ['secrets', '--env', 'dev'])).toBe(0);
     const s = decoded(w);
-    expect(Object.keys(s).sort()).toEqual(['database-url', 'jwt-secret', 'postgres-password']);
+    expect(Object.keys(s).sort()).toEqual(['database-url', 'jwt-secret', 'migration-database-url', 'postgres-password']);
     expect(s['jwt-secret'].length).toBeGreaterThanOrEqual(32);
     expect(s['postgres-password']).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(s['database-url']).toBe(`postgres://todo:${s['postgres-password']}@todo-postgres.todo-dev.svc.cluster.local:5432/todo`);
+    // the in-cluster PostgreSQL has one role: the migrations connect as the application does
+    expect(s['migration-database-url']).toBe(s['database-url']);
     expectNeverLeaked(w, Object.values(s));
     // the only calls that carry a value are the server-side applies through stdin
     const applies = mutations(w.cluster.calls);
@@ -34,7 +36,7 @@ describe('secrets', () => {
     ]);
     expect(JSON.parse(applies[0].stdin!)).toMatchObject({ kind: 'Namespace', metadata: { name: 'todo-dev', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
     expect(JSON.parse(applies[1].stdin!)).toMatchObject({ kind: 'Secret', metadata: { name: 'todo-secrets', namespace: 'todo-dev' } });
-    expect(w.log.text).toContain('Secret todo-dev/todo-secrets: create; generated: jwt-secret, postgres-password, database-url');
+    expect(w.log.text).toContain('Secret todo-dev/todo-secrets: create; generated: jwt-secret, postgres-password, database-url, migration-database-url');
   });
 
   test('without --rotate existing keys are kept; only missing ones are generated (database-url from the existing password)', () => {
@@ -46,13 +48,15 @@ describe('secrets', () => {
     expect(s['jwt-secret']).toBe('existing-jwt-secret-0123456789abcdef');
     expect(s['postgres-password']).toBe('existing-pw-123');
     expect(s['database-url']).toBe('postgres://todo:existing-pw-123@todo-postgres.todo-dev.svc.cluster.local:5432/todo');
+    expect(s['migration-database-url']).toBe(s['database-url']);
     expectNeverLeaked(w, Object.values(s));
-    expect(w.log.text).toContain('generated: database-url; from stdin: none; kept: jwt-secret, postgres-password');
+    expect(w.log.text).toContain('generated: database-url, migration-database-url; from stdin: none; kept: jwt-secret, postgres-password');
   });
 
   test('nothing missing and no --rotate: nothing applied', () => {
     const w = world();
-    putSecret(w.cluster, 'todo-dev', 'todo-secrets', { 'jwt-secret': 'x'.repeat(40), 'postgres-password': 'p'.repeat(20), 'database-url': 'postgres://todo:pppp@h:5432/todo' });
+    const url = 'postgres://todo:pppp@h:5432/todo';
+    putSecret(w.cluster, 'todo-dev', 'todo-secrets', { 'jwt-secret': 'x'.repeat(40), 'postgres-password': 'p'.repeat(20), 'database-url': url, 'migration-database-url': url });
     expect(runCli(w, ['secrets', '--env', 'dev'])).toBe(0);
     expect(mutations(w.cluster.calls)).toEqual([]);
     expect(w.log.text).toContain('nothing to do');
@@ -60,7 +64,8 @@ describe('secrets', () => {
 
   test('--rotate replaces every value, changes the PostgreSQL password through stdin first, then restarts the Deployments', () => {
     const w = world();
-    const old = { 'jwt-secret': 'old-jwt-secret-0123456789abcdef0123', 'postgres-password': 'old-password-123', 'database-url': 'postgres://todo:old-password-123@h:5432/todo' };
+    const oldUrl = 'postgres://todo:old-password-123@h:5432/todo';
+    const old = { 'jwt-secret': 'old-jwt-secret-0123456789abcdef0123', 'postgres-password': 'old-password-123', 'database-url': oldUrl, 'migration-database-url': oldUrl };
     putSecret(w.cluster, 'todo-dev', 'todo-secrets', old);
     w.cluster.upsert({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'todo-postgres-0', namespace: 'todo-dev' } });
     w.cluster.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-backend', namespace: 'todo-dev' } });
@@ -68,6 +73,7 @@ describe('secrets', () => {
     const s = decoded(w);
     for (const k of Object.keys(old) as (keyof typeof old)[]) expect(s[k]).not.toBe(old[k]);
     expect(s['database-url']).toContain(encodeURIComponent(s['postgres-password']));
+    expect(s['migration-database-url']).toBe(s['database-url']);
     const m = mutations(w.cluster.calls);
     const exec = m.find((c) => c.args[0] === 'exec')!;
     expect(exec.args).toEqual(['exec', '-i', 'todo-postgres-0', '-n', 'todo-dev', '-c', 'postgres', '--', 'psql', '-v', 'ON_ERROR_STOP=1', '-U', 'todo', '-d', 'todo', '-f', '-']);
@@ -86,22 +92,48 @@ describe('secrets', () => {
     expect(mutations(w.cluster.calls)).toEqual([]);
   });
 
-  test('production with --database-url-stdin: the URL goes from stdin to stdin, jwt-secret is generated', () => {
+  test('production with --database-url-stdin: the URL goes from stdin to stdin (also as the migrations\' URL, one role), jwt-secret is generated', () => {
     const w = world();
     w.stdin = 'postgres://todo:db-password-from-vault@db.internal:5432/todo\n';
     expect(runCli(w, ['secrets', '--env', 'production', '--context', 'prod-eu-1', '--database-url-stdin'])).toBe(0);
     const s = w.cluster.find('Secret', 'todo-secrets', 'todo-production')!;
     const data = Object.fromEntries(Object.entries<string>(s.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
-    expect(Object.keys(data).sort()).toEqual(['database-url', 'jwt-secret']);
+    expect(Object.keys(data).sort()).toEqual(['database-url', 'jwt-secret', 'migration-database-url']);
     expect(data['database-url']).toBe('postgres://todo:db-password-from-vault@db.internal:5432/todo');
+    expect(data['migration-database-url']).toBe(data['database-url']);
+    expect(w.log.text).toContain('generated: jwt-secret; from stdin: database-url, migration-database-url');
     expectNeverLeaked(w, Object.values(data));
+  });
+
+  test('production, two roles: --migration-database-url-stdin sets the migrations\' URL and keeps the application\'s', () => {
+    const w = world();
+    putSecret(w.cluster, 'todo-production', 'todo-secrets', { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://todo_app:app-password-123@db.internal:5432/todo' });
+    w.stdin = 'postgres://todo_owner:owner-password-456@db.internal:5432/todo\n';
+    expect(runCli(w, ['secrets', '--env', 'production', '--context', 'prod-eu-1', '--migration-database-url-stdin'])).toBe(0);
+    const s = w.cluster.find('Secret', 'todo-secrets', 'todo-production')!;
+    const data = Object.fromEntries(Object.entries<string>(s.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    expect(data['database-url']).toBe('postgres://todo_app:app-password-123@db.internal:5432/todo');
+    expect(data['migration-database-url']).toBe('postgres://todo_owner:owner-password-456@db.internal:5432/todo');
+    expectNeverLeaked(w, Object.values(data));
+  });
+
+  test('production: a missing migrations\' URL is never invented; both URL flags at once are refused', () => {
+    const w = world();
+    putSecret(w.cluster, 'todo-production', 'todo-secrets', { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://todo_app:app-password-123@db.internal:5432/todo' });
+    expect(runCli(w, ['secrets', '--env', 'production', '--context', 'prod-eu-1'])).toBe(1);
+    expect(w.log.text).toContain('the tool does not invent migration-database-url. Give it through stdin (npm run secrets -- --env production --migration-database-url-stdin < url-file');
+    expect(mutations(w.cluster.calls)).toEqual([]);
+    const both = world();
+    both.stdin = 'postgres://a:b@c/d';
+    expect(runCli(both, ['secrets', '--env', 'production', '--context', 'prod-eu-1', '--database-url-stdin', '--migration-database-url-stdin'])).toBe(1);
+    expect(both.log.text).toContain('--database-url-stdin and --migration-database-url-stdin both read stdin: give one per run');
   });
 
   test('--dry-run says what it would do and applies nothing', () => {
     const w = world();
     expect(runCli(w, ['secrets', '--env', 'dev', '--dry-run'])).toBe(0);
     expect(mutations(w.cluster.calls)).toEqual([]);
-    expect(w.log.text).toContain('dry run: Secret todo-dev/todo-secrets: create; generated: jwt-secret, postgres-password, database-url');
+    expect(w.log.text).toContain('dry run: Secret todo-dev/todo-secrets: create; generated: jwt-secret, postgres-password, database-url, migration-database-url');
   });
 
   test('--registry-credentials-stdin: the imagePullSecret from a Docker config.json, through stdin only, after the namespace', () => {

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { releaseSelector } from '../../charts/labels';
 import { matchesSelector, readManifests } from '../src/manifests';
-import { SMOKE_SCRIPT, smokeChecks, smokePod, smokePodLabels } from '../src/smoke';
+import { entryTarget, SMOKE_SCRIPT, smokeChecks, smokePod, smokePodLabels } from '../src/smoke';
 import { ctxFor, fixtureDir, mutations, runCli, TEST_TAG, world } from './fakes';
 import { ENVIRONMENT_NAMES } from '../../charts/config';
 
@@ -53,7 +53,7 @@ describe('smoke pod', () => {
     expect(matchesSelector(releaseSelector(envName), labels)).toBe(false);
   });
 
-  test('checks: both Services (probes, web app, OpenAPI), the frontend proxy without an Ingress, the Ingress with Host header where there is one', () => {
+  test('checks: both Services (probes, web app, OpenAPI), the frontend proxy without an entry point, the Gateway or Ingress with Host header where there is one', () => {
     expect(smokeChecks(ctx.env).map((c) => c.url)).toEqual([
       'http://todo-backend.todo-dev.svc.cluster.local:80/healthz',
       'http://todo-backend.todo-dev.svc.cluster.local:80/readyz',
@@ -64,11 +64,15 @@ describe('smoke pod', () => {
       'http://todo-frontend.todo-dev.svc.cluster.local:80/api/openapi.json',
     ]);
     const staging = ctxFor(world(), ['smoke', '--env', 'staging']).env;
-    const checks = smokeChecks(staging, { address: '203.0.113.7', hosts: ['todo.staging.example.com'], tls: true });
+    const checks = smokeChecks(staging, { kind: 'Gateway', address: '203.0.113.7', hosts: ['todo.staging.example.com'], tls: true });
     expect(checks).toHaveLength(8);
     expect(checks.slice(6)).toEqual([
-      { name: 'Ingress todo.staging.example.com web app', url: 'https://203.0.113.7/', host: 'todo.staging.example.com', expect: 'html', insecure: true },
-      { name: 'Ingress todo.staging.example.com API', url: 'https://203.0.113.7/api/openapi.json', host: 'todo.staging.example.com', expect: 'openapi', insecure: true },
+      { name: 'Gateway todo.staging.example.com web app', url: 'https://203.0.113.7/', host: 'todo.staging.example.com', expect: 'html', insecure: true },
+      { name: 'Gateway todo.staging.example.com API', url: 'https://203.0.113.7/api/openapi.json', host: 'todo.staging.example.com', expect: 'openapi', insecure: true },
+    ]);
+    expect(smokeChecks(staging, { kind: 'Ingress', address: '2001:db8::7', hosts: [], tls: false }).slice(6).map((c) => [c.name, c.url, c.host])).toEqual([
+      ['Ingress web app', 'http://[2001:db8::7]/', undefined],
+      ['Ingress API', 'http://[2001:db8::7]/api/openapi.json', undefined],
     ]);
   });
 });
@@ -87,19 +91,58 @@ describe('smoke command', () => {
     expect(w.cluster.objects.some((o) => o.kind === 'Pod')).toBe(false);
   });
 
-  test('an Ingress without an address (no controller): one clear message, no pod created', () => {
+  const deployment = (w: ReturnType<typeof world>, ns: string) =>
+    w.cluster.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-backend', namespace: ns }, spec: { template: { spec: { containers: [{ name: 'backend', image: `todo-backend:${TEST_TAG}` }] } } } });
+  /** The staging environment's HTTPRoute (from its synth), with the route status and Gateway address given. */
+  const gatewayWorld = (conditions: { type: string; status: string; reason?: string; message?: string }[], address?: string) => {
     const w = world();
-    w.cluster.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-backend', namespace: 'todo-staging' }, spec: { template: { spec: { containers: [{ name: 'backend', image: `todo-backend:${TEST_TAG}` }] } } } });
-    w.cluster.upsert({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'todo', namespace: 'todo-staging' }, spec: { rules: [{ host: 'todo.staging.example.com' }] }, status: { loadBalancer: {} } });
-    expect(runCli(w, ['smoke', '--env', 'staging'])).toBe(1);
-    expect(w.log.text).toContain('Ingress todo-staging/todo has no address after 30s: no ingress controller (class nginx) has admitted it');
-    expect(w.cluster.calls.find((c) => c.args[0] === 'wait')!.args).toEqual(['wait', 'ingress', 'todo', '-n', 'todo-staging', '--for=jsonpath={.status.loadBalancer.ingress}', '--timeout=30s']);
+    deployment(w, 'todo-staging');
+    const route = readManifests(fixtureDir('staging')).objects.find((o) => o.kind === 'HTTPRoute')!;
+    const ref = route.spec.parentRefs[0];
+    w.cluster.upsert({ ...route, status: { parents: [{ parentRef: ref, controllerName: 'example.com/gateway', conditions }] } });
+    w.cluster.upsert({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: ref.name, namespace: ref.namespace }, status: address ? { addresses: [{ type: 'IPAddress', value: address }] } : {} });
+    return w;
+  };
+  const accepted = [{ type: 'Accepted', status: 'True' }, { type: 'ResolvedRefs', status: 'True' }];
+
+  test('an HTTPRoute accepted by its listener: the checks go through the Gateway\'s address with the route\'s hosts, over HTTPS', () => {
+    const w = gatewayWorld(accepted, '203.0.113.9');
+    expect(runCli(w, ['smoke', '--env', 'staging'])).toBe(0);
+    const checks = JSON.parse(JSON.parse(w.cluster.calls.find((c) => c.args[0] === 'create')!.stdin!).spec.containers[0].env[0].value);
+    expect(checks.filter((c: { host?: string }) => c.host).map((c: { url: string; host: string }) => [c.url, c.host])).toEqual([
+      ['https://203.0.113.9/', 'todo.staging.example.com'],
+      ['https://203.0.113.9/api/openapi.json', 'todo.staging.example.com'],
+    ]);
+    expect(w.cluster.calls.some((c) => c.args.slice(0, 4).join(' ') === 'get gateway public -n')).toBe(true);
+  });
+
+  test('an HTTPRoute its listener refuses: the condition, its reason and message in one error; no pod created', () => {
+    const w = gatewayWorld([{ type: 'Accepted', status: 'False', reason: 'NotAllowedByListeners', message: 'no listener allows this namespace' }], '203.0.113.9');
+    expect(runCli(w, ['smoke', '--env', 'staging', '--timeout', '10s'])).toBe(1);
+    expect(w.log.text).toContain(
+      'HTTPRoute todo-staging/todo: Accepted=False on listener https-todo-staging of Gateway gateway-system/public: NotAllowedByListeners no listener allows this namespace after 10s',
+    );
     expect(w.cluster.calls.some((c) => c.args[0] === 'create')).toBe(false);
   });
 
-  test('an Ingress with an address: kubectl wait for it (bounded by --timeout), then the checks go through it with its hosts', () => {
+  test('a Gateway without an address: said so, with --skip-entry as the way past it', () => {
+    const w = gatewayWorld(accepted);
+    expect(runCli(w, ['smoke', '--env', 'staging', '--timeout', '5s'])).toBe(1);
+    expect(w.log.text).toContain('Gateway gateway-system/public has no address (status.addresses) after 5s');
+    expect(w.log.text).toContain('--skip-entry');
+    const skipped = gatewayWorld(accepted);
+    expect(runCli(skipped, ['smoke', '--env', 'staging', '--skip-entry'])).toBe(0);
+  });
+
+  test('an Ingress without an address (no controller): one clear message, no pod created', () => {
     const w = world();
-    w.cluster.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-backend', namespace: 'todo-staging' }, spec: { template: { spec: { containers: [{ name: 'backend', image: `todo-backend:${TEST_TAG}` }] } } } });
+    deployment(w, 'todo-staging');
+    const env = ctxFor(w, ['smoke', '--env', 'staging']).env;
+    const ingressEnv = { ...env, config: { ...env.config, gateway: undefined, ingress: { className: 'traefik', hosts: ['todo.staging.example.com'], annotations: {}, controller: { namespace: 'traefik', podLabels: {} } } } };
+    w.cluster.upsert({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'todo', namespace: 'todo-staging' }, spec: { rules: [{ host: 'todo.staging.example.com' }] }, status: { loadBalancer: {} } });
+    const found = entryTarget({ ...ctxFor(w, ['smoke', '--env', 'staging']), env: ingressEnv });
+    expect(found).toEqual({ problem: 'Ingress todo-staging/todo has no address after 60s: no ingress controller (class traefik) has admitted it' });
+    expect(w.cluster.calls.find((c) => c.args[0] === 'wait')!.args).toEqual(['wait', 'ingress', 'todo', '-n', 'todo-staging', '--for=jsonpath={.status.loadBalancer.ingress}', '--timeout=60s']);
     w.cluster.upsert({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
@@ -107,10 +150,10 @@ describe('smoke command', () => {
       spec: { rules: [{ host: 'todo.staging.example.com' }], tls: [{ hosts: ['todo.staging.example.com'] }] },
       status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } },
     });
-    expect(runCli(w, ['smoke', '--env', 'staging', '--timeout', '10s'])).toBe(0);
-    expect(w.cluster.calls.find((c) => c.args[0] === 'wait')!.args).toContain('--timeout=10s');
-    const checks = JSON.parse(JSON.parse(w.cluster.calls.find((c) => c.args[0] === 'create')!.stdin!).spec.containers[0].env[0].value);
-    expect(checks.filter((c: { host?: string }) => c.host).map((c: { url: string }) => c.url)).toEqual(['https://203.0.113.7/', 'https://203.0.113.7/api/openapi.json']);
+    expect(entryTarget({ ...ctxFor(w, ['smoke', '--env', 'staging', '--timeout', '10s']), env: ingressEnv })).toEqual({
+      target: { kind: 'Ingress', address: '203.0.113.7', hosts: ['todo.staging.example.com'], tls: true },
+    });
+    expect(w.cluster.calls.filter((c) => c.args[0] === 'wait').at(-1)!.args).toContain('--timeout=10s');
   });
 });
 

@@ -6,7 +6,7 @@ import { mutations, putSecret, runCli, TEST_TAG, world, type World } from './fak
 function installed(): World {
   const w = world();
   w.cluster.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'todo-dev' } });
-  putSecret(w.cluster, 'todo-dev', 'todo-secrets', { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://x', 'postgres-password': 'pw' }, { ...releaseLabels('dev'), 'app.kubernetes.io/managed-by': 'todo-ops' });
+  putSecret(w.cluster, 'todo-dev', 'todo-secrets', { 'jwt-secret': 'j'.repeat(64), 'database-url': 'postgres://x', 'migration-database-url': 'postgres://x', 'postgres-password': 'pw' }, { ...releaseLabels('dev'), 'app.kubernetes.io/managed-by': 'todo-ops' });
   w.programs.responses['minikube -p minikube image ls --format short'] = { code: 0, stdout: `todo-backend:${TEST_TAG}\ntodo-frontend:${TEST_TAG}\n`, stderr: '' };
   expect(runCli(w, ['deploy', '--env', 'dev', '--skip-smoke'])).toBe(0);
   // what the StatefulSet controller creates from its volumeClaimTemplate (it carries the template's labels)

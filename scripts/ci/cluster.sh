@@ -14,8 +14,10 @@
 #                      unchanged, delete keeps the data (test/cluster/kubectl-path.sh);
 #        platform      NetworkPolicy enforcement, Gateway API on Traefik, cert-manager and Pebble,
 #                      proved with throwaway manifests (test/cluster/platform.sh);
-#        e2e           step 3 (test/cluster/e2e.sh): the `e2e` environment behind Traefik, HPAs fed
-#                      by metrics-server, drain vs PDB, rolling update and rollback under load;
+#        e2e           step 3 (test/cluster/e2e.sh): the `e2e` environment on the platform's Gateway
+#                      with its certificate issued over ACME HTTP-01, HTTPS end to end, HPAs fed by
+#                      metrics-server, drain vs PDB, rolling update, rollback and certificate
+#                      renewal under load (runs the platform suite first if it was not named);
 #        helm          the dev chart (npm run helm-chart) installed, tested, upgraded, rolled back
 #                      and uninstalled by Helm (test/cluster/helm.sh; Helm from scripts/ci/helm.sh).
 #      The add-ons only platform and e2e need (Traefik, metrics-server, cert-manager, Pebble) are
@@ -77,13 +79,21 @@ if $node; then
   for s in ${TODO_CLUSTER_SUITES:-app kubectl-path platform e2e helm}; do
     case "$s" in
       app | kubectl-path | helm) suites+=("$s") ;;
-      platform) suites+=(platform); addons+=(traefik cert-manager-controller cert-manager-acmesolver pebble) ;;
-      e2e) if [ "${TODO_CLUSTER_E2E:-1}" != 0 ]; then suites+=(e2e); addons+=(metrics-server traefik); fi ;;
+      platform) [[ " ${suites[*]} " == *" platform "* ]] || suites+=(platform); addons+=(traefik cert-manager-controller cert-manager-acmesolver pebble) ;;
+      e2e)
+        if [ "${TODO_CLUSTER_E2E:-1}" != 0 ]; then
+          # e2e deploys behind the platform's Gateway, with its certificate from the platform's cert-manager and Pebble
+          if [[ " ${suites[*]} " != *" platform "* ]]; then
+            echo "cluster: e2e needs the platform suite (Gateway, cert-manager, Pebble): running platform first"
+            suites+=(platform)
+          fi
+          suites+=(e2e); addons+=(metrics-server traefik cert-manager-controller cert-manager-acmesolver pebble)
+        fi ;;
       *) die "unknown suite '$s' in TODO_CLUSTER_SUITES (known: app kubectl-path platform e2e helm)" ;;
     esac
   done
   [[ " ${suites[*]} " == *" e2e "* ]] ||
-    echo "cluster: step 3 skipped (TODO_CLUSTER_E2E=0 or TODO_CLUSTER_SUITES): no Ingress, metrics-server, drain or rolling-update checks"
+    echo "cluster: step 3 skipped (TODO_CLUSTER_E2E=0 or TODO_CLUSTER_SUITES): no Gateway/TLS end to end, metrics-server, drain or rolling-update checks"
   mapfile -t addons < <(printf '%s\n' "${addons[@]}" | awk 'NF && !seen[$0]++')
 fi
 t0=$(now)
@@ -213,7 +223,7 @@ if $node_up; then
       app) suite app app.sh "${CLUSTER_APP_TIMEOUT:-900}" "app (images, deploy, lifecycle)" ;;
       kubectl-path) suite kubectl-path kubectl-path.sh "${CLUSTER_APP_TIMEOUT:-900}" "kubectl path (apply, re-apply, delete)" ;;
       platform) suite platform platform.sh "${CLUSTER_PLATFORM_TIMEOUT_TOTAL:-900}" "platform (netpol, gateway, acme)" ;;
-      e2e) suite e2e e2e.sh "${CLUSTER_E2E_TIMEOUT:-900}" "e2e (ingress, HPA, PDB, load)" ;;
+      e2e) suite e2e e2e.sh "${CLUSTER_E2E_TIMEOUT:-900}" "e2e (gateway, TLS, HPA, PDB, load)" ;;
       helm) suite helm helm.sh "${CLUSTER_HELM_TIMEOUT:-900}" "helm (install, test, upgrade, rollback, uninstall)" ;;
     esac
   done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Schema and policy validation of every dist/<env>/ (issue 2).
 #   1. installs the validators (pinned, cached outside the repo, keyed by version);
-#   2. generates kubeconform's strict JSON schemas offline from schemas/kubernetes/<version>/_definitions.json;
+#   2. generates kubeconform's strict JSON schemas offline from schemas/kubernetes/<version>/_definitions.json
+#      and the CRDs in schemas/crds/ (Gateway API, cert-manager, Prometheus Operator);
 #   3. self-test: known-bad fixtures must FAIL each validator with the expected message and a
 #      known-good fixture must pass, so a validator that silently passes breaks the build;
 #   4. runs `npm run synth` when dist/ is missing, then validates every dist/<env>/ with
@@ -17,6 +18,8 @@ cd "$ROOT"
 CACHE=${TODO_CACHE:-$HOME/.cache/todo-cdk8s}
 K8S_SCHEMA_VERSION=v1.33.0
 DEFS=${K8S_DEFINITIONS:-$ROOT/schemas/kubernetes/$K8S_SCHEMA_VERSION/_definitions.json}
+# the custom resources the manifests use (schemas/README.md): their schemas come from these CRDs
+CRD_DIRS=("$ROOT/schemas/crds/gateway-api-v1.4.1" "$ROOT/schemas/crds/cert-manager-v1.21.1" "$ROOT/schemas/crds/prometheus-operator-v0.93.0")
 K8S_VERSION=v1.33 # for kube-score's deprecated-API check; the schemas come from DEFS
 
 KUBECONFORM_VERSION=v0.7.0
@@ -67,10 +70,12 @@ echo "tools ready in $(since "$t0"): kubeconform $KUBECONFORM_VERSION, kube-scor
 # --- 2. schemas ------------------------------------------------------------------------------------
 [ -f "$DEFS" ] || die "Kubernetes definitions not found at $DEFS (set K8S_DEFINITIONS)"
 GEN=$ROOT/scripts/validation/gen-k8s-jsonschema.mjs
-key=$(cat "$DEFS" "$GEN" | sha256sum | cut -c1-16) # regenerate when the input or the generator changes
+crd_files=()
+for d in "${CRD_DIRS[@]}"; do crd_files+=("$d"/*.yaml); done
+key=$(cat "$DEFS" "$GEN" "${crd_files[@]}" | sha256sum | cut -c1-16) # regenerate when an input or the generator changes
 SCHEMAS=$CACHE/schemas/k8s-$key
 t0=$(now)
-[ -f "$SCHEMAS/SOURCE" ] || node "$GEN" "$DEFS" "$SCHEMAS"
+[ -f "$SCHEMAS/SOURCE" ] || node "$GEN" "$DEFS" "$SCHEMAS" "${CRD_DIRS[@]}"
 echo "schemas ready in $(since "$t0"): $SCHEMAS"
 SCHEMA_LOCATION="$SCHEMAS/{{ .ResourceKind }}{{ .KindSuffix }}.json"
 
@@ -149,7 +154,7 @@ expect_pass "kubeconform good/" run_kubeconform -summary "$FIXTURES/good"
 expect_pass "kube-score good/" run_kube_score selftest "$FIXTURES"/good/*.yaml
 expect_pass "checkov good/" run_checkov selftest -d "$FIXTURES/good"
 [ "$selftest_fail" -eq 0 ] || die "the validators' self-test failed: their verdicts on dist/ cannot be trusted"
-echo "self-test passed in $(since "$t0"): $n bad fixtures rejected by kubeconform, 1 by kube-score and checkov, good fixture accepted by all three"
+echo "self-test passed in $(since "$t0"): $n bad fixtures rejected by kubeconform, 1 by kube-score and checkov, good fixtures accepted by all three"
 
 # --- 4. dist/ --------------------------------------------------------------------------------------
 if $resynth || [ ! -d dist ] || [ -z "$(ls -A dist 2>/dev/null)" ]; then

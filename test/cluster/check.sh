@@ -2,6 +2,10 @@
 # Checks the synthesized manifests in dist/<env>/ against the running throwaway
 # cluster (test/cluster/up.sh). Run `npm run synth` first.
 #
+# Once: crds         the CRDs the manifests' custom resources need (schemas/crds/: Gateway API,
+#                     cert-manager, Prometheus Operator) are installed and Established, so the
+#                     dry-runs below validate HTTPRoutes, Certificates ... against their schemas
+#                     (structural and CEL rules) as a cluster with them would
 # For every dist/<env>/:
 #   namespaces        its Namespace and ServiceAccount objects are applied for real
 #                     (a server dry-run of namespaced objects needs the namespace,
@@ -71,6 +75,17 @@ ensure_default_sa() {
 }
 
 shopt -s nullglob
+o="$out/crds"; mkdir -p "$o"
+crd_dirs=("$REPO_ROOT"/schemas/crds/*/)
+crd_args=()
+for d in "${crd_dirs[@]}"; do crd_args+=(-f "$d"); done
+if k apply --server-side --field-manager=cluster-test "${crd_args[@]}" >"$o/apply.out" 2>&1 &&
+  k wait --for=condition=Established --timeout=60s "${crd_args[@]}" >>"$o/apply.out" 2>&1; then
+  pass "crds: $(grep -c 'serverside-applied' "$o/apply.out") CRDs of ${#crd_dirs[@]} projects (schemas/crds/) Established"
+else
+  fail "crds: the CRDs of schemas/crds/ installed and Established" "$o/apply.out"
+fi
+
 envs=()
 for d in "$dist"/*/; do envs+=("$(basename "$d")"); done
 ((${#envs[@]})) || die "no environments under $dist: run npm run synth"

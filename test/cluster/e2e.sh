@@ -1,31 +1,39 @@
 #!/usr/bin/env bash
-# Step 3: production's shape on the one-node cluster (after app.sh, which imported the images).
-# Deploys the `e2e` environment (Ingress class nginx, HPA 2-4, PDB maxUnavailable 1, in-cluster
-# PostgreSQL) with the ops tool, behind a real ingress controller and with real metrics:
+# Step 3: production's shape on the one-node cluster (after app.sh, which imported the images, and
+# platform.sh, which left Traefik's Gateway, cert-manager with the ClusterIssuer pebble, and Pebble
+# running). Deploys the `e2e` environment (an HTTPRoute on the shared Gateway traefik/gateway, TLS
+# from the ClusterIssuer pebble, HPA 2-4, PDB maxUnavailable 1, in-cluster PostgreSQL) with the ops
+# tool, with its NetworkPolicies enforced, and real metrics:
 #
-#   1. add-ons: Traefik v3 (test/cluster/addons/traefik-ingress-nginx.yaml: it claims IngressClass nginx in
-#      namespace ingress-nginx, so dist/e2e is applied unchanged) and metrics-server
-#      (addons/metrics-server.yaml, behind the API server's aggregation layer); both built from
-#      their Go modules by build.sh and packed into images by mkimage;
-#   2. secrets -> deploy (the ops tool's smoke test includes its Ingress checks);
-#   3. the Ingress end to end, as a client outside the cluster: `/` is the web app, /api the
-#      API (sign up, create, list), another host is not routed (traffic.ts flow);
-#   4. both HPAs report CPU and memory utilization from metrics-server (ScalingActive);
-#   5. `kubectl drain` of the node (the app pods of e2e) respects the PDBs: one pod per tier is
+#   1. add-ons: metrics-server (addons/metrics-server.yaml, behind the API server's aggregation layer);
+#      the platform gives the environment's host a listener on its Gateway (the HTTPRoute's
+#      sectionName, with the Secret the Certificate fills in todo-e2e), derived from dist/e2e;
+#   2. secrets -> deploy (the ops tool's smoke test includes its checks through the Gateway);
+#   3. the certificate: cert-manager issues it from Pebble over ACME HTTP-01 through the Gateway,
+#      the solver pods admitted by the application's policy allow-acme-http01-solver;
+#   4. HTTPS through the Gateway, as a client outside the cluster: `/` is the web app, /api the API
+#      (sign up, create, list), the certificate verifies against Pebble's root and names the host
+#      (traffic.ts flow); plain HTTP answers 301 to https;
+#   5. both HPAs report CPU and memory utilization from metrics-server (ScalingActive);
+#   6. `kubectl drain` of the node (the app pods of e2e) respects the PDBs: one pod per tier is
 #      evicted, the next eviction is refused, each tier keeps a Ready pod throughout; uncordon;
-#   6. a rolling update of the backend (deploy of a new image reference) and a rollback, each
-#      under a steady load through the Ingress (traffic.ts load): zero failed requests.
+#   7. a rolling update of the backend (deploy of a new image reference) and a rollback, each
+#      under a steady HTTPS load through the Gateway (traffic.ts load): zero failed requests;
+#   8. a renewal of the certificate (triggered as `cmctl renew` does: the Certificate's Issuing
+#      condition) under the same load: a new certificate in the Secret, served by the Gateway,
+#      after a new HTTP-01 validation; zero failed requests.
 #
 # Usage: test/cluster/e2e.sh ENV_FILE [NETNS]   (run by scripts/ci/cluster.sh in node mode)
 # Prints one `ok`/`FAIL` line per check and `e2e: N passed, M failed`; outputs in
 # .logs/cluster/logs/checks/e2e/. Env: CLUSTER_APP_ROLLOUT_TIMEOUT (default 180s),
-# CLUSTER_E2E_LOAD_CONCURRENCY (default 4).
+# CLUSTER_E2E_LOAD_CONCURRENCY (default 4), CLUSTER_E2E_CERT_TIMEOUT (s, default 180).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 source "$CLUSTER_HERE/app-lib.sh" e2e e2e "$@"
 [[ -n "${KUBE_BIN:-}" ]] || die "KUBE_BIN is not set (the folder of build.sh's binaries)"
 concurrency="${CLUSTER_E2E_LOAD_CONCURRENCY:-4}"
+cert_timeout="${CLUSTER_E2E_CERT_TIMEOUT:-180}"
 tier_selector() { echo "app.kubernetes.io/instance=todo-$env,app.kubernetes.io/component=$1"; }
 
 load_pid="" watch_pid=""
@@ -43,6 +51,14 @@ finish() {
   exit
 }
 
+# The platform (platform.sh) must have left its Gateway, cert-manager and Pebble running.
+if [[ -z "${CLUSTER_GATEWAY:-}" || -z "${CLUSTER_GATEWAY_ADDRESS:-}" || ! -s "${CLUSTER_ACME_ROOT:-}" ]]; then
+  echo "CLUSTER_GATEWAY, CLUSTER_GATEWAY_ADDRESS or CLUSTER_ACME_ROOT missing in $env_file: the platform suite runs first" >"$o/platform.out"
+  fail "e2e: the platform (Gateway, cert-manager, Pebble) is up" "$o/platform.out"
+  finish
+fi
+gateway_ip="$CLUSTER_GATEWAY_ADDRESS" acme_root="$CLUSTER_ACME_ROOT"
+
 # The images of dist/e2e: the app's are in containerd already (app.sh imported dist/dev's, the same references).
 mapfile -t images < <(sed -n 's/^ *image: *//p' "dist/$env"/*.yaml | tr -d '"' | sort -u)
 tag="$(printf '%s\n' "${images[@]}" | sed -n 's/^todo-backend://p' | head -n 1)"
@@ -55,20 +71,54 @@ if [[ -z "$tag" ]] || ((${#missing[@]})); then
   finish
 fi
 
-# --- 1. add-ons ----------------------------------------------------------------------------
+# What dist/e2e asks of the platform: the Gateway and listener of its HTTPRoute, its host, the Secret
+# its Certificate fills.
+read -r gw_ns gw_name listener host cert secret < <(node -e '
+  const { parseAllDocuments } = require("yaml");
+  const objs = parseAllDocuments(require("fs").readFileSync(process.argv[1], "utf8")).map((d) => d.toJS()).filter(Boolean);
+  const route = objs.find((o) => o.kind === "HTTPRoute"), cert = objs.find((o) => o.kind === "Certificate");
+  const p = route.spec.parentRefs[0];
+  console.log(p.namespace, p.name, p.sectionName, route.spec.hostnames[0], cert.metadata.name, cert.spec.secretName);
+' "dist/$env/20-workloads.k8s.yaml")
+if [[ "$gw_ns/$gw_name" != "$CLUSTER_GATEWAY" || -z "${secret:-}" ]]; then
+  echo "dist/$env routes through '$gw_ns/$gw_name' listener '$listener' (host '$host', Certificate '${cert:-}'); the cluster's Gateway is $CLUSTER_GATEWAY" >"$o/route.out"
+  fail "e2e: dist/$env attaches to the cluster's Gateway with a Certificate" "$o/route.out"
+  finish
+fi
+
+# --- 1. add-ons and the listener ----------------------------------------------------------------
+# The platform's side of onboarding the environment: a listener for its host on the shared Gateway,
+# HTTPS with the Secret its Certificate fills (the ReferenceGrant in todo-e2e allows the reference),
+# routes from its namespace only. Server-side apply with a field manager of its own merges it into the
+# Gateway's listeners (a list keyed by name); platform.sh's listeners stay as they are.
+cat >"$o/listener.yaml" <<YAML
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: $gw_name, namespace: $gw_ns }
+spec:
+  gatewayClassName: traefik
+  listeners:
+    - name: $listener
+      hostname: $host
+      port: 443
+      protocol: HTTPS
+      tls: { mode: Terminate, certificateRefs: [{ group: "", kind: Secret, name: $secret, namespace: $ns }] }
+      allowedRoutes: { namespaces: { from: Selector, selector: { matchLabels: { kubernetes.io/metadata.name: $ns } } } }
+YAML
 t0=$SECONDS
 addons() {
-  import_images traefik metrics-server &&
-  sed "s/__NODE_IP__/$CLUSTER_NODE_IP/" "$CLUSTER_HERE/addons/traefik-ingress-nginx.yaml" >"$o/traefik.yaml" &&
-    k apply --server-side --field-manager=cluster-test -f "$o/traefik.yaml" -f "$CLUSTER_HERE/addons/metrics-server.yaml" &&
-    k rollout status -n ingress-nginx deployment/traefik --timeout=120s &&
+  import_images metrics-server &&
+    k apply --server-side --field-manager=cluster-test -f "$CLUSTER_HERE/addons/metrics-server.yaml" &&
+    k apply --server-side --field-manager=cluster-test-e2e-listener -f "$o/listener.yaml" &&
+    echo "listeners: $(k get gateway -n "$gw_ns" "$gw_name" -o jsonpath='{.spec.listeners[*].name}')" &&
     k rollout status -n kube-system deployment/metrics-server --timeout=120s &&
-    k wait apiservice/v1beta1.metrics.k8s.io --for=condition=Available --timeout=120s
+    k wait apiservice/v1beta1.metrics.k8s.io --for=condition=Available --timeout=120s &&
+    for d in traefik/traefik cert-manager/cert-manager pebble/pebble; do k rollout status -n "${d%/*}" "deployment/${d#*/}" --timeout=60s || return 1; done
 }
-if addons >"$o/addons.out" 2>&1; then
-  pass "e2e: Traefik $("$KUBE_BIN/traefik" version 2>/dev/null | awk '/^Version/ { print $2 }') (IngressClass nginx) and metrics-server ready, metrics.k8s.io Available ($((SECONDS - t0)) s)"
+if addons >"$o/addons.out" 2>&1 && grep -q "^listeners: .*\b$listener\b" "$o/addons.out"; then
+  pass "e2e: metrics-server ready (metrics.k8s.io Available); Gateway $gw_ns/$gw_name has a listener $listener for $host; Traefik, cert-manager and Pebble up ($((SECONDS - t0)) s)"
 else
-  fail "e2e: Traefik and metrics-server ready, metrics.k8s.io Available" "$o/addons.out"
+  fail "e2e: metrics-server ready, and the listener for $host on the Gateway" "$o/addons.out"
   finish
 fi
 
@@ -78,27 +128,59 @@ if ! ops secrets "$o/secrets.out"; then
   fail "e2e: npm run secrets -- --env $env" "$o/secrets.out"
   finish
 fi
-t0=$SECONDS
+t_deploy=$SECONDS
 if ops deploy "$o/deploy-1.out" --timeout "$rollout_timeout" && grep -q '^smoke test passed' "$o/deploy-1.out" &&
-  grep -q 'revision 1 deployed' "$o/deploy-1.out" && grep -q '^PASS Ingress .* API ' "$o/deploy-1.out"; then
-  pass "e2e: npm run deploy -- --env $env: rolled out, smoke test passed including its Ingress checks ($((SECONDS - t0)) s)"
+  grep -q 'revision 1 deployed' "$o/deploy-1.out" && grep -q '^PASS Gateway .* API ' "$o/deploy-1.out"; then
+  pass "e2e: npm run deploy -- --env $env: rolled out, smoke test passed including its checks through the Gateway ($((SECONDS - t_deploy)) s)"
 else
-  fail "e2e: npm run deploy -- --env $env (with the smoke test's Ingress checks)" "$o/deploy-1.out"
+  fail "e2e: npm run deploy -- --env $env (with the smoke test's checks through the Gateway)" "$o/deploy-1.out"
   finish
 fi
 
-# --- 3. the Ingress, from outside the cluster ---------------------------------------------------
-read -r addr host < <(k get ingress -n "$ns" todo -o jsonpath='{.status.loadBalancer.ingress[0].ip} {.spec.rules[0].host}')
-traffic() { inns node --import tsx "$CLUSTER_HERE/traffic.ts" "$@" --url "http://$addr" --host "$host" --token-file "$o/token"; }
-if [[ -n "$addr" ]] && traffic flow >"$o/flow.out" 2>&1; then
-  pass "e2e: Ingress at $addr (Traefik): / -> frontend, /api -> backend (sign-up, create, list), other hosts 404 ($(grep -c '^ok' "$o/flow.out") checks)"
+# --- 3. the certificate, over ACME HTTP-01 through the Gateway, the app's policies in force ---------------
+cert_field() { k get certificate -n "$ns" "$cert" -o jsonpath="$1"; }
+cert_ready() { [[ "$(cert_field '{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]; }
+deadline=$((SECONDS + cert_timeout))
+until cert_ready || ((SECONDS >= deadline)); do sleep 2; done
+validations() { k logs -n pebble deployment/pebble 2>/dev/null | grep -c "Attempting to validate w/ HTTP: http://$host:80/.well-known/acme-challenge/"; }
+{
+  k get certificate,certificaterequest,order,challenge -n "$ns" -o wide
+  echo "--- the application's policies"; k get networkpolicy -n "$ns" -o name
+  k get networkpolicy -n "$ns" allow-acme-http01-solver -o jsonpath='{.spec}{"\n"}'
+  echo "--- Pebble's log (validations of $host)"; k logs -n pebble deployment/pebble | grep -E "$host|set (IN)?VALID|Skipping real validation"
+} >"$o/certificate.out" 2>&1
+# issuance time: from the Certificate's creation to its Ready condition
+issued_in="$(node -e 'const c = JSON.parse(require("fs").readFileSync(0, "utf8")); const r = c.status.conditions.find((x) => x.type === "Ready");
+  console.log(Math.round((Date.parse(r.lastTransitionTime) - Date.parse(c.metadata.creationTimestamp)) / 1000))' < <(k get certificate -n "$ns" "$cert" -o json) 2>/dev/null)"
+if cert_ready && grep -q "Attempting to validate w/ HTTP: http://$host:80/.well-known/acme-challenge/" "$o/certificate.out" &&
+  grep -q 'set VALID by completed challenge' "$o/certificate.out" && ! grep -q 'Skipping real validation' "$o/certificate.out" &&
+  grep -q 'networkpolicy.networking.k8s.io/default-deny' "$o/certificate.out" && grep -q 'acme.cert-manager.io/http01-solver' "$o/certificate.out"; then
+  pass "e2e: Certificate $ns/$cert Ready: issued by the ClusterIssuer pebble after HTTP-01 through the Gateway (Pebble validated http://$host/.well-known/acme-challenge/...), solver admitted by allow-acme-http01-solver under default-deny; issued ${issued_in:-?} s after the Certificate was created"
 else
-  echo "Ingress address: '${addr}'" >>"$o/flow.out"
-  fail "e2e: the Ingress routes / and /api end to end" "$o/flow.out"
+  { k describe certificate -n "$ns" "$cert" | tail -n 20; k describe challenge -n "$ns" | tail -n 30; k logs -n cert-manager deployment/cert-manager --tail=40; } >>"$o/certificate.out" 2>&1
+  fail "e2e: the Certificate is issued over ACME HTTP-01 through the Gateway with the application's policies in force" "$o/certificate.out"
   finish
 fi
 
-# --- 4. HPA metrics ----------------------------------------------------------------------------
+# --- 4. HTTPS through the Gateway, from outside the cluster -------------------------------------------
+served_cert() { # the certificate the Gateway serves for the host: serial, subject, SANs, issuer
+  inns openssl s_client -connect "$gateway_ip:443" -servername "$host" </dev/null 2>/dev/null | openssl x509 -noout -serial -subject -ext subjectAltName -issuer 2>&1
+}
+secret_serial() { k get secret -n "$ns" "$secret" -o jsonpath='{.data.tls\.crt}' | base64 -d | openssl x509 -noout -serial 2>&1; }
+traffic() { inns node --import tsx "$CLUSTER_HERE/traffic.ts" "$@" --url "https://$gateway_ip" --host "$host" --ca "$acme_root"; } # MODE [--token-file F]
+deadline=$((SECONDS + 30)) # Traefik loads the new Secret within a few seconds
+until [[ "$(served_cert | grep '^serial=')" == "$(secret_serial)" ]] || ((SECONDS >= deadline)); do sleep 1; done
+served="$(served_cert)" stored="$(secret_serial)"
+{ echo "--- the certificate served for $host"; echo "$served"; echo "--- the Secret's: $stored"; } >"$o/flow.out" 2>&1
+if traffic flow --token-file "$o/token" >>"$o/flow.out" 2>&1 && grep -q "DNS:$host" <<<"$served" && [[ "$(grep '^serial=' <<<"$served")" == "$stored" ]]; then
+  pass "e2e: HTTPS through the Gateway at $gateway_ip: / -> frontend, /api -> backend (sign-up, create, list), other hosts not served; the certificate (that of the Secret) verifies against Pebble's root and names $host ($(grep -c '^ok' "$o/flow.out") checks)"
+else
+  fail "e2e: HTTPS through the Gateway serves / and /api with a certificate for $host from Pebble" "$o/flow.out"
+  finish
+fi
+https_redirect "$host" "$gateway_ip" "/api/tasks?x=1"
+
+# --- 5. HPA metrics ----------------------------------------------------------------------------
 hpa_metrics() { # one line per HPA: name cpu% memory% ScalingActive
   k get hpa -n "$ns" -o jsonpath='{range .items[*]}{.metadata.name} {.status.currentMetrics[?(@.resource.name=="cpu")].resource.current.averageUtilization} {.status.currentMetrics[?(@.resource.name=="memory")].resource.current.averageUtilization} {.status.conditions[?(@.type=="ScalingActive")].status}{"\n"}{end}'
 }
@@ -114,7 +196,7 @@ else
   fail "e2e: both HPAs report CPU and memory utilization (ScalingActive)" "$o/hpa.out"
 fi
 
-# --- 5. drain vs PDB -------------------------------------------------------------------------------
+# --- 6. drain vs PDB -------------------------------------------------------------------------------
 # Only the app pods of e2e are drained (--pod-selector): the database, DNS and the add-ons stay.
 # Meanwhile a watcher samples the Ready pods of each tier.
 ready_pods() { # TIER: Ready pods of the tier that are not being deleted
@@ -149,12 +231,14 @@ else
   finish
 fi
 
-# --- 6. rolling updates under load ---------------------------------------------------------------
-# under_load NAME CMD...: steady load through the Ingress while CMD runs (plus 3 s either side).
+# --- 7. rolling updates under load ---------------------------------------------------------------
+# under_load NAME CMD...: steady HTTPS load through the Gateway while CMD runs (plus 3 s either side),
+# as a user of its own (signed up by `traffic.ts flow`: the backend limits each user's writes per minute).
 under_load() {
   local name="$1" enter=(); shift
   [[ -n "$netns" ]] && enter=(nsenter --net="/run/netns/$netns") # a command, not a function: $! is node's pid
-  "${enter[@]}" node --import tsx "$CLUSTER_HERE/traffic.ts" load --url "http://$addr" --host "$host" --token-file "$o/token" \
+  traffic flow --token-file "$o/$name-token" >"$o/$name-flow.out" 2>&1 || { echo "no user for the load:"; cat "$o/$name-flow.out"; return 1; }
+  "${enter[@]}" node --import tsx "$CLUSTER_HERE/traffic.ts" load --url "https://$gateway_ip" --host "$host" --ca "$acme_root" --token-file "$o/$name-token" \
     --concurrency "$concurrency" --out "$o/$name-load.json" >"$o/$name-load.out" 2>&1 &
   load_pid=$!
   sleep 3
@@ -203,6 +287,43 @@ if ctr_k8s images tag --force "docker.io/library/todo-backend:$tag" "docker.io/l
   rollout_under_load rollback 3 "todo-backend:$tag" "npm run rollback (revision 3 = revision 1's manifests)" rollback
 else
   fail "e2e: a second reference to the backend image in containerd" "$o/tag.out"
+fi
+
+# --- 8. certificate renewal under load --------------------------------------------------------------
+# Triggered as `cmctl renew` does: the condition Issuing=True (reason ManuallyTriggered) added to the
+# Certificate's status. cert-manager then orders a new certificate from Pebble, which validates HTTP-01
+# again (it never reuses an authorization), and writes it into the Secret; Traefik serves it.
+renew() {
+  local before_rev before_serial before_validations now
+  before_rev="$(cert_field '{.status.revision}')"
+  before_serial="$(secret_serial)"
+  before_validations="$(validations)"
+  now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "before: revision $before_rev, Secret $before_serial, $before_validations HTTP-01 validations of $host"
+  k patch certificate -n "$ns" "$cert" --subresource=status --type=json \
+    -p "[{\"op\":\"add\",\"path\":\"/status/conditions/-\",\"value\":{\"type\":\"Issuing\",\"status\":\"True\",\"reason\":\"ManuallyTriggered\",\"message\":\"Certificate re-issuance manually triggered\",\"lastTransitionTime\":\"$now\"}}]" || return 1
+  local deadline=$((SECONDS + cert_timeout)) t0=$SECONDS
+  until [[ "$(cert_field '{.status.revision}')" -gt "$before_rev" ]] && cert_ready &&
+    [[ "$(secret_serial)" != "$before_serial" && "$(served_cert | grep '^serial=')" == "$(secret_serial)" ]]; do
+    ((SECONDS < deadline)) || { echo "no renewal within ${cert_timeout} s"; k describe certificate -n "$ns" "$cert" | tail -n 20; return 1; }
+    sleep 1
+  done
+  renewed_in=$((SECONDS - t0))
+  echo "after ${renewed_in} s: revision $(cert_field '{.status.revision}'), Secret $(secret_serial), served $(served_cert | grep '^serial='), $(validations) HTTP-01 validations of $host"
+  (($(validations) > before_validations)) || { echo "Pebble did not validate HTTP-01 again"; return 1; }
+}
+renewed_in=""
+if under_load renewal renew >"$o/renewal.out" 2>&1; then
+  read -r requests failures <<<"$(load_result renewal)"
+  if ((requests >= 50 && failures == 0)); then
+    pass "e2e: certificate renewal under load: revision $(cert_field '{.status.revision}') in ${renewed_in} s after a new HTTP-01 validation through the Gateway, the new certificate in the Secret and served; $(sed 's/^load: //' "$o/renewal-load.out")"
+  else
+    cat "$o/renewal-load.json" >>"$o/renewal.out" 2>/dev/null
+    fail "e2e: certificate renewal under load with zero failed requests" "$o/renewal.out"
+  fi
+else
+  cat "$o/renewal-load.out" >>"$o/renewal.out" 2>/dev/null
+  fail "e2e: certificate renewal (Issuing condition) replaces the Secret and the served certificate" "$o/renewal.out"
 fi
 { echo "--- kubectl get hpa"; k get hpa -n "$ns"; echo "--- events"; k get events -n "$ns" --sort-by=.lastTimestamp | tail -n 40; } >"$o/after.out" 2>&1
 

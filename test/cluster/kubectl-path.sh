@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Node mode: the plain kubectl path (no ops tool), as README.md and docs/infrastructure.md print it,
 # on the synthesized e2e environment renamed into a namespace of its own (todo-kpath, host
-# kpath.localhost; a consistent rename of todo-e2e, so it runs beside the other suites):
+# todo-kpath.gateway.test; a consistent rename of todo-e2e, so it runs beside the other suites). Its
+# HTTPRoute, Certificate and ReferenceGrant need their CRDs (schemas/crds/, installed here as the
+# docs say; nothing routes to this copy):
 #
 #   1. apply on an empty cluster: `kubectl apply -f DIR/` alone is refused (no Namespace yet, a
 #      clear NotFound); the documented first install works: `kubectl apply -f DIR/00-namespace/`,
 #      the Secret created by hand, then `kubectl apply -f DIR/`; every rollout completes;
 #   2. a repeated client-side apply writes nothing (kubectl's managedFields times unchanged) and reports
-#      every object `unchanged` but the PodDisruptionBudgets and the StatefulSet, which kubectl re-sends
-#      by design (docs/infrastructure.md) (both forms: the two folders, and `kubectl apply -R -f DIR/`);
+#      every object `unchanged` (the StatefulSet too: its claim template is written in its stored form;
+#      the custom resources with their defaults written out) but the PodDisruptionBudgets, whose
+#      selector kubectl re-sends by design (docs/infrastructure.md) (both forms: the two folders, and
+#      `kubectl apply -R -f DIR/`);
 #   3. `kubectl delete -f DIR/` deletes the application and keeps the Namespace, the database's PVC
 #      (with a row written before) and the Secret; `kubectl apply -R -f DIR/` reinstalls on them and
 #      the row is still there; negative control: `kubectl delete -R -f DIR/` takes the Namespace and
@@ -45,15 +49,14 @@ tag="$(printf '%s\n' "${images[@]}" | sed -n 's/^todo-backend://p' | head -n 1)"
 
 rm -rf "$dir"
 cp -r "dist/$src" "$dir"
-find "$dir" -name '*.yaml' -exec sed -i -e "s/todo-$src/todo-$env/g" -e 's/todo\.localhost/kpath.localhost/g' {} +
+find "$dir" -name '*.yaml' -exec sed -i -e "s/todo-$src/todo-$env/g" {} +
 [[ -f "$dir/00-namespace/namespace.k8s.yaml" ]] || { fail "kubectl-path: dist/$src has 00-namespace/namespace.k8s.yaml"; finish; }
 
 # Every line of a kubectl apply says "unchanged", except for the PodDisruptionBudgets (their selector
-# has the patch strategy `replace`) and the StatefulSet (the API server stores its claim templates as
-# whole PVCs, a list kubectl compares as a whole): kubectl re-sends those, a no-op the API server does
-# not store. So the time of kubectl's own managedFields entry must stay the same on every object (a
-# write by kubectl would update it; controllers' status writes do not touch it).
-all_unchanged() { ! grep -v ' unchanged$' "$1" | grep -v -E '^(poddisruptionbudget\.policy|statefulset\.apps)/[a-z0-9-]* configured$' | grep -q .; }
+# has the patch strategy `replace`): kubectl re-sends it, a no-op the API server does not store. So
+# the time of kubectl's own managedFields entry must stay the same on every object (a write by
+# kubectl would update it; controllers' status writes do not touch it).
+all_unchanged() { ! grep -v ' unchanged$' "$1" | grep -v -E '^poddisruptionbudget\.policy/[a-z0-9-]* configured$' | grep -q .; }
 versions() { k get -f "$dir/00-namespace/" -f "$dir/" -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}{range .metadata.managedFields[?(@.manager=="kubectl-client-side-apply")]} {.time}{end}{"\n"}{end}'; }
 reapply() { # reapply OUT ARGS...: apply again; nothing may change
   local out="$1" before after; shift
@@ -72,6 +75,11 @@ rollouts() {
 
 # --- 1. apply on an empty cluster -------------------------------------------------------------
 if k get namespace "$ns" >/dev/null 2>&1; then fail "kubectl-path: namespace $ns is absent before the test"; finish; fi
+crds=(-f schemas/crds/gateway-api-v1.4.1/ -f schemas/crds/cert-manager-v1.21.1/ -f schemas/crds/prometheus-operator-v0.93.0/)
+if ! { k apply --server-side --field-manager=cluster-test "${crds[@]}" && k wait --for=condition=Established --timeout=60s "${crds[@]}"; } >"$o/crds.out" 2>&1; then
+  fail "kubectl-path: the CRDs of schemas/crds/ installed" "$o/crds.out"
+  finish
+fi
 if k apply -f "$dir/" >"$o/apply-alone.out" 2>&1; then
   fail "kubectl-path: kubectl apply -f DIR/ before its Namespace was accepted" "$o/apply-alone.out"
 elif grep -q "namespaces \"$ns\" not found" "$o/apply-alone.out"; then
@@ -86,7 +94,8 @@ if k apply -f "$dir/00-namespace/" >"$o/install.out" 2>&1 &&
   k create secret generic todo-secrets -n "$ns" \
     --from-literal=jwt-secret="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
     --from-literal=postgres-password="$password" \
-    --from-literal=database-url="postgres://todo:$password@todo-postgres.$ns.svc.cluster.local:5432/todo" >>"$o/install.out" 2>&1 &&
+    --from-literal=database-url="postgres://todo:$password@todo-postgres.$ns.svc.cluster.local:5432/todo" \
+    --from-literal=migration-database-url="postgres://todo:$password@todo-postgres.$ns.svc.cluster.local:5432/todo" >>"$o/install.out" 2>&1 &&
   database_pv &&
   k apply -f "$dir/" >>"$o/install.out" 2>&1 && rollouts >>"$o/install.out" 2>&1; then
   pass "kubectl-path: first install: kubectl apply -f DIR/00-namespace/, the Secret by hand, kubectl apply -f DIR/: $(grep -c ' created$' "$o/install.out") objects created, every rollout complete"
@@ -97,7 +106,7 @@ fi
 
 # --- 2. a repeated apply changes nothing ------------------------------------------------------
 if reapply "$o/reapply.out" -f "$dir/00-namespace/" -f "$dir/"; then
-  pass "kubectl-path: repeated client-side apply: $(grep -c ' unchanged$' "$o/reapply.out") objects unchanged, $(grep -c ' configured$' "$o/reapply.out") re-sent by kubectl (PDBs, StatefulSet); nothing written"
+  pass "kubectl-path: repeated client-side apply: $(grep -c ' unchanged$' "$o/reapply.out") objects unchanged (the StatefulSet $(grep -o '^statefulset.apps/todo-postgres [a-z]*' "$o/reapply.out" | cut -d' ' -f2), the HTTPRoute $(grep -o '^httproute.gateway.networking.k8s.io/todo [a-z]*' "$o/reapply.out" | cut -d' ' -f2)), $(grep -c ' configured$' "$o/reapply.out") re-sent by kubectl (the PDBs); nothing written"
 else
   fail "kubectl-path: repeated client-side apply changes nothing" "$o/reapply.out"
 fi
@@ -120,7 +129,7 @@ if ! psql "CREATE TABLE IF NOT EXISTS kubectl_path_marker (v text); INSERT INTO 
 fi
 if k delete -f "$dir/" --wait=true --timeout=180s >"$o/delete.out" 2>&1; then
   {
-    echo "left with the release labels: $(k get deployments,statefulsets,services,configmaps,networkpolicies,serviceaccounts,horizontalpodautoscalers,poddisruptionbudgets,ingresses -n "$ns" -l "$selector" -o name | tr '\n' ' ')"
+    echo "left with the release labels: $(k get deployments,statefulsets,services,configmaps,networkpolicies,serviceaccounts,horizontalpodautoscalers,poddisruptionbudgets,httproutes,referencegrants,certificates -n "$ns" -l "$selector" -o name | tr '\n' ' ')"
     echo "namespace: $(k get namespace "$ns" -o jsonpath='{.status.phase}')"
     echo "pvc: $(k get pvc -n "$ns" "$claim" -o jsonpath='{.status.phase}')"
     echo "secret: $(k get secret -n "$ns" todo-secrets -o jsonpath='{.metadata.name}')"

@@ -295,13 +295,7 @@ else
   fail "gateway: HTTPS through the Gateway with a certificate verified against Pebble's root" "$o/https.out"
 fi
 
-redirect() { inns curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' --resolve "$host:80:$gateway_ip" "http://$host/some/path?q=1" 2>&1; }
-redirect >"$o/redirect.out"
-if [[ "$(cat "$o/redirect.out")" == "301 https://$host/some/path?q=1" ]]; then
-  pass "gateway: plain HTTP to $host answers 301 to https://$host/some/path?q=1 (HTTPRoute traefik/https-redirect)"
-else
-  fail "gateway: plain HTTP redirects to HTTPS" "$o/redirect.out"
-fi
+https_redirect "$host" "$gateway_ip" "/some/path?q=1" "HTTPRoute traefik/https-redirect"
 
 cat >>"$env_file" <<EOF
 export CLUSTER_GATEWAY=traefik/gateway

@@ -35,3 +35,15 @@ import_images() {
       ctr_k8s images import "$o/$c.tar" && rm -f "$o/$c.tar" || return 1
   done
 }
+
+# https_redirect HOST ADDRESS PATH [NOTE]: plain HTTP to HOST (at ADDRESS, port 80) must answer 301 to
+# the same URL over https; one pass/fail line (output in $o/redirect.out).
+https_redirect() {
+  local host="$1" addr="$2" path="$3" note="${4:-}"
+  inns curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' --resolve "$host:80:$addr" "http://$host$path" >"$o/redirect.out" 2>&1
+  if [[ "$(cat "$o/redirect.out")" == "301 https://$host$path" ]]; then
+    pass "$suite: plain HTTP to $host answers 301 to https://$host$path${note:+ ($note)}"
+  else
+    fail "$suite: plain HTTP to $host redirects to HTTPS" "$o/redirect.out"
+  fi
+}

@@ -1,27 +1,31 @@
 /**
- * HTTP traffic through the Ingress for test/cluster/e2e.sh, as a client outside the cluster sends
- * it: to the ingress controller's address with the Ingress host in the Host header.
+ * HTTP traffic through the Gateway for test/cluster/e2e.sh, as a client outside the cluster sends
+ * it: to the Gateway's address with the route's host in the Host header and, over HTTPS (an
+ * https:// URL), as the TLS server name, the certificate verified against --ca (PEM) and the host.
  *
- *   tsx test/cluster/traffic.ts flow --url http://ADDR --host todo.localhost --token-file F
- *     `/` is the web app, /api/... is the API (sign up, create a task, list it), a host the Ingress
- *     does not name is not routed (404); prints one `ok`/`FAIL` line per check; writes the session
- *     token to F for `load`; exits 1 on any failure.
- *   tsx test/cluster/traffic.ts load --url http://ADDR --host todo.localhost --token-file F --out R.json
+ *   tsx test/cluster/traffic.ts flow --url https://ADDR --host todo-e2e.gateway.test --ca ROOT.pem --token-file F
+ *     `/` is the web app, /api/... is the API (sign up, create a task, list it), a host the route
+ *     does not name is not served (404, or 421 where the server name and Host differ); prints one
+ *     `ok`/`FAIL` line per check; writes the session token to F for `load`; exits 1 on any failure.
+ *   tsx test/cluster/traffic.ts load --url https://ADDR --host todo-e2e.gateway.test --ca ROOT.pem --token-file F --out R.json
  *     [--concurrency 4]: steady load until SIGTERM/SIGINT (or --seconds): each worker sends, in a
- *     loop, GET /api/tasks (9 in 10) or POST /api/tasks (1 in 10), over keep-alive connections.
+ *     loop, GET /api/tasks (9 in 10) or POST /api/tasks (1 in 10, at most 80 % of the backend's write
+ *     limit per minute: one user sends them), over keep-alive connections.
  *     Then writes R.json: { requests, ok, failed, byStatus, errors, firstFailures, seconds } and
  *     prints its one-line summary. Any status other than 200/201 or any socket error is a failure.
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { parseArgs } from 'node:util';
-import { API_ROUTES, BACKEND, type Session, type TaskPage } from '@todo/contract';
+import { API_ROUTES, BACKEND, BACKEND_ENV, type Session, type TaskPage } from '@todo/contract';
 
 const { positionals, values: opts } = parseArgs({
   allowPositionals: true,
   options: {
     url: { type: 'string' },
     host: { type: 'string' },
+    ca: { type: 'string' },
     'token-file': { type: 'string' },
     out: { type: 'string' },
     concurrency: { type: 'string', default: '4' },
@@ -30,11 +34,14 @@ const { positionals, values: opts } = parseArgs({
 });
 const mode = positionals[0];
 if ((mode !== 'flow' && mode !== 'load') || !opts.url || !opts.host || !opts['token-file'] || (mode === 'load' && !opts.out)) {
-  console.error('usage: traffic.ts flow|load --url http://ADDR --host HOST --token-file FILE [--out FILE] [--concurrency N] [--seconds S]');
+  console.error('usage: traffic.ts flow|load --url http[s]://ADDR --host HOST [--ca PEM] --token-file FILE [--out FILE] [--concurrency N] [--seconds S]');
   process.exit(2);
 }
 const base = new URL(opts.url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const tls = base.protocol === 'https:';
+const agent = tls
+  ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: opts.ca ? fs.readFileSync(opts.ca) : undefined, servername: opts.host })
+  : new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 interface Reply {
   status: number;
@@ -45,11 +52,11 @@ interface Reply {
 function request(method: string, path: string, opt: { host?: string; token?: string; body?: unknown } = {}): Promise<Reply> {
   const payload = opt.body === undefined ? undefined : JSON.stringify(opt.body);
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = (tls ? https : http).request(
       {
         agent,
         hostname: base.hostname,
-        port: base.port || 80,
+        port: base.port || (tls ? 443 : 80),
         method,
         path,
         timeout: 10_000,
@@ -95,13 +102,13 @@ async function flow(): Promise<number> {
     const r = await request('GET', BACKEND.openApiPath);
     return expect(r, 200, BACKEND.openApiPath) ?? (JSON.parse(r.body).openapi?.startsWith('3.') ? undefined : 'not an OpenAPI document');
   });
-  await check('a host the Ingress does not name is not routed (404)', async () => {
+  await check('a host the route does not name is not served (404, or 421 where it differs from the TLS server name)', async () => {
     const r = await request('GET', '/', { host: 'not-routed.localhost' });
-    return expect(r, 404, 'GET / with another host');
+    return r.status === 421 ? undefined : expect(r, 404, 'GET / with another host');
   });
   let token = '';
   const email = `e2e-${Date.now()}-${process.pid}@example.com`;
-  await check(`POST ${API_ROUTES.signup}, POST ${API_ROUTES.tasks}, GET ${API_ROUTES.tasks} through the Ingress`, async () => {
+  await check(`POST ${API_ROUTES.signup}, POST ${API_ROUTES.tasks}, GET ${API_ROUTES.tasks} through the entry point`, async () => {
     const s = await request('POST', API_ROUTES.signup, { body: { email, password: 'correct horse battery' } });
     const p1 = expect(s, 201, 'signup');
     if (p1) return p1;
@@ -136,9 +143,15 @@ async function load(): Promise<number> {
     result.failed++;
     if (result.firstFailures.length < 10) result.firstFailures.push(`${new Date().toISOString()} ${what}`);
   };
+  // One user's creates stay below the backend's write limit (WRITE_RATE_LIMIT_PER_MINUTE, the environment keeps
+  // the default): beyond it a POST is answered 429, correctly, which is no failure of a rollout.
+  const writesPerMinute = Math.floor(Number(BACKEND_ENV.writeRateLimitPerMinute.default) * 0.8);
+  const writes: number[] = [];
   const worker = async (w: number) => {
     for (let i = 0; !stopping; i++) {
-      const post = (i + w) % 10 === 0;
+      while (writes.length && writes[0] < Date.now() - 60_000) writes.shift();
+      const post = (i + w) % 10 === 0 && writes.length < writesPerMinute;
+      if (post) writes.push(Date.now());
       result.requests++;
       try {
         const r = post

@@ -43,13 +43,13 @@ export function deployCommand(ctx: Ctx): number {
   ctx.log.step(`synthesizing ${ctx.env.name}`);
   const manifests = ctx.synthesizer.synth(ctx.env.name);
   ctx.log.info(`${manifests.objects.length} objects, ${manifests.digest}`);
-  release(ctx, manifests, { skipSmoke: ctx.args.flags['skip-smoke'] === true, skipIngress: ctx.args.flags['skip-ingress'] === true });
+  release(ctx, manifests, { skipSmoke: ctx.args.flags['skip-smoke'] === true, skipEntry: ctx.args.flags['skip-entry'] === true });
   return 0;
 }
 
 export function smokeCommand(ctx: Ctx): number {
   connect(ctx);
-  runSmoke(ctx, { image: runningBackendImage(ctx), skipIngress: ctx.args.flags['skip-ingress'] === true });
+  runSmoke(ctx, { image: runningBackendImage(ctx), skipEntry: ctx.args.flags['skip-entry'] === true });
   return 0;
 }
 
@@ -101,7 +101,7 @@ export function rollbackCommand(ctx: Ctx): number {
     description: `rollback to ${target.revision}`,
     connected,
     skipSmoke: ctx.args.flags['skip-smoke'] === true,
-    skipIngress: ctx.args.flags['skip-ingress'] === true,
+    skipEntry: ctx.args.flags['skip-entry'] === true,
   });
   return 0;
 }

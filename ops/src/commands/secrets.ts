@@ -3,10 +3,13 @@
  * command line or in the output: the Secret goes to `kubectl apply --server-side -f -` through stdin,
  * and so does the SQL that changes the in-cluster PostgreSQL password on --rotate.
  *
- *   jwt-secret         48 random bytes, base64url (64 characters)
- *   postgres-password  24 random bytes, base64url (32 characters, URL-safe)   in-cluster database only
- *   database-url       postgres://USER:PASSWORD@HOST:5432/DB from ResolvedEnvironment.database (in-cluster);
- *                      for an external database never invented: --database-url-stdin or kept as is
+ *   jwt-secret              48 random bytes, base64url (64 characters)
+ *   postgres-password       24 random bytes, base64url (32 characters, URL-safe)   in-cluster database only
+ *   database-url            postgres://USER:PASSWORD@HOST:5432/DB from ResolvedEnvironment.database (in-cluster);
+ *                           for an external database never invented: --database-url-stdin or kept as is
+ *   migration-database-url  the migrations' URL (a role that may change the schema): in-cluster the same URL as
+ *                           database-url (one role does both); external: --migration-database-url-stdin, or, when
+ *                           --database-url-stdin gives database-url and this key is missing, the same URL
  * Without --rotate, keys that exist are kept (only missing ones are generated).
  *
  * --registry-credentials-stdin instead creates (or replaces) the environment's `imagePullSecret`, of
@@ -34,22 +37,37 @@ export interface SecretPlan {
   rotatedPostgresPassword?: string;
 }
 
+/** URLs read from stdin (--database-url-stdin or --migration-database-url-stdin). */
+export interface UrlsFromStdin {
+  databaseUrl?: string;
+  migrationDatabaseUrl?: string;
+}
+
 /** Decides every key's value. Pure apart from randomness; throws before anything is applied. */
-export function planSecret(ctx: Ctx, neededKeys: string[], existing: Record<string, string>, databaseUrlFromStdin?: string): SecretPlan {
+export function planSecret(ctx: Ctx, neededKeys: string[], existing: Record<string, string>, fromStdin: UrlsFromStdin = {}): SecretPlan {
   const rotate = ctx.args.flags.rotate === true;
   const db = ctx.env.database;
   const plan: SecretPlan = { data: {}, generated: [], kept: [], fromStdin: [] };
   const keys = [...new Set([...neededKeys, ...Object.keys(existing)])];
-  // Order: the password before the URL that contains it.
-  keys.sort((a, b) => (a === SECRET_KEYS.databaseUrl ? 1 : 0) - (b === SECRET_KEYS.databaseUrl ? 1 : 0));
+  // Order: the password before the URLs that contain it, database-url before the migration's (which may copy it).
+  const rank = (k: string) => (k === SECRET_KEYS.migrationDatabaseUrl ? 2 : k === SECRET_KEYS.databaseUrl ? 1 : 0);
+  keys.sort((a, b) => rank(a) - rank(b));
+  const composed = () => {
+    if (db.kind !== 'in-cluster') return undefined;
+    const password = plan.data[SECRET_KEYS.postgresPassword] ?? existing[SECRET_KEYS.postgresPassword];
+    if (!password) throw new OpsError(`cannot compose ${SECRET_KEYS.databaseUrl}: no ${SECRET_KEYS.postgresPassword}`);
+    return `postgres://${db.user}:${encodeURIComponent(password)}@${db.host}:${db.port}/${db.database}`;
+  };
+  const stdinUrl = { [SECRET_KEYS.databaseUrl]: fromStdin.databaseUrl, [SECRET_KEYS.migrationDatabaseUrl]: fromStdin.migrationDatabaseUrl } as Record<string, string | undefined>;
   for (const key of keys) {
     const have = existing[key];
-    if (key === SECRET_KEYS.databaseUrl && databaseUrlFromStdin !== undefined) {
-      plan.data[key] = databaseUrlFromStdin;
+    if (stdinUrl[key] !== undefined) {
+      plan.data[key] = stdinUrl[key]!;
       plan.fromStdin.push(key);
       continue;
     }
-    const generable = key === SECRET_KEYS.jwtSecret || (db.kind === 'in-cluster' && (key === SECRET_KEYS.postgresPassword || key === SECRET_KEYS.databaseUrl));
+    const url = key === SECRET_KEYS.databaseUrl || key === SECRET_KEYS.migrationDatabaseUrl;
+    const generable = key === SECRET_KEYS.jwtSecret || (db.kind === 'in-cluster' && (key === SECRET_KEYS.postgresPassword || url));
     if (have !== undefined && have !== '' && (!rotate || !generable)) {
       plan.data[key] = have;
       plan.kept.push(key);
@@ -60,15 +78,19 @@ export function planSecret(ctx: Ctx, neededKeys: string[], existing: Record<stri
     } else if (key === SECRET_KEYS.postgresPassword && db.kind === 'in-cluster') {
       plan.data[key] = ctx.randomBytes(24).toString('base64url');
       if (have) plan.rotatedPostgresPassword = plan.data[key];
-    } else if (key === SECRET_KEYS.databaseUrl && db.kind === 'in-cluster') {
-      const password = plan.data[SECRET_KEYS.postgresPassword] ?? existing[SECRET_KEYS.postgresPassword];
-      if (!password) throw new OpsError(`cannot compose ${key}: no ${SECRET_KEYS.postgresPassword}`);
-      plan.data[key] = `postgres://${db.user}:${encodeURIComponent(password)}@${db.host}:${db.port}/${db.database}`;
-    } else if (key === SECRET_KEYS.databaseUrl) {
+    } else if (url && db.kind === 'in-cluster') {
+      plan.data[key] = composed()!; // the in-cluster PostgreSQL's one role owns the schema and the rows
+    } else if (key === SECRET_KEYS.migrationDatabaseUrl && fromStdin.databaseUrl !== undefined) {
+      plan.data[key] = fromStdin.databaseUrl; // one role for both (docs/backend.md, "Database roles", for two)
+      plan.fromStdin.push(key);
+      continue;
+    } else if (url) {
+      const flag = key === SECRET_KEYS.databaseUrl ? '--database-url-stdin' : '--migration-database-url-stdin';
       throw new OpsError(
         `environment ${ctx.env.name} uses an external database: the tool does not invent ${key}. ` +
-          `Give it through stdin (npm run secrets -- --env ${ctx.env.name} --database-url-stdin < url-file), ` +
-          `or create the Secret with External Secrets Operator or Sealed Secrets (docs/secrets.md)`,
+          `Give it through stdin (npm run secrets -- --env ${ctx.env.name} ${flag} < url-file` +
+          (key === SECRET_KEYS.migrationDatabaseUrl ? `; or --database-url-stdin, which sets both when one role migrates and serves` : '') +
+          `), or create the Secret with External Secrets Operator or Sealed Secrets (docs/secrets.md)`,
       );
     } else {
       throw new OpsError(`Secret ${ctx.env.secretName}: the tool does not know how to generate key ${key}; create it yourself (docs/secrets.md)`);
@@ -109,7 +131,9 @@ function registryCredentials(ctx: Ctx): number {
   const env = ctx.env;
   const name = env.config.imagePullSecret;
   if (!name) throw new OpsError(`environment ${env.name} has no imagePullSecret in its configuration (charts/config/environments.ts): nothing to create`);
-  if (ctx.args.flags['database-url-stdin'] || ctx.args.flags.rotate) throw new OpsError('--registry-credentials-stdin reads stdin for itself: run --database-url-stdin or --rotate separately');
+  if (ctx.args.flags['database-url-stdin'] || ctx.args.flags['migration-database-url-stdin'] || ctx.args.flags.rotate) {
+    throw new OpsError('--registry-credentials-stdin reads stdin for itself: run --database-url-stdin, --migration-database-url-stdin or --rotate separately');
+  }
   const text = ctx.readStdin().trim();
   let config: { auths?: Record<string, unknown> };
   try {
@@ -146,10 +170,16 @@ export function secretsCommand(ctx: Ctx): number {
   const env = ctx.env;
   const ns = env.namespace;
   const dry = ctx.args.dryRun;
-  let urlFromStdin: string | undefined;
-  if (ctx.args.flags['database-url-stdin']) {
-    urlFromStdin = ctx.readStdin().trim();
-    if (!/^postgres(ql)?:\/\/\S+$/.test(urlFromStdin)) throw new OpsError('--database-url-stdin: stdin does not hold a postgres:// or postgresql:// URL');
+  const fromStdin: UrlsFromStdin = {};
+  const app = ctx.args.flags['database-url-stdin'] === true;
+  const migration = ctx.args.flags['migration-database-url-stdin'] === true;
+  if (app && migration) throw new OpsError('--database-url-stdin and --migration-database-url-stdin both read stdin: give one per run');
+  if (app || migration) {
+    const flag = app ? '--database-url-stdin' : '--migration-database-url-stdin';
+    const url = ctx.readStdin().trim();
+    if (!/^postgres(ql)?:\/\/\S+$/.test(url)) throw new OpsError(`${flag}: stdin does not hold a postgres:// or postgresql:// URL`);
+    if (app) fromStdin.databaseUrl = url;
+    else fromStdin.migrationDatabaseUrl = url;
   }
   ctx.log.step(`synthesizing ${env.name} (which Secret keys the pods reference)`);
   const manifests = ctx.synthesizer.synth(env.name);
@@ -161,7 +191,7 @@ export function secretsCommand(ctx: Ctx): number {
   if (got.code !== 0) throw new OpsError(`cannot read Secret ${ns}/${env.secretName}: ${firstLine(got.stderr)}`);
   const existingObj = got.stdout.trim() ? (JSON.parse(got.stdout) as K8sObject) : undefined;
   const existing = Object.fromEntries(Object.entries<string>(existingObj?.data ?? {}).map(([k, v]) => [k, unb64(v)]));
-  const plan = planSecret(ctx, needed, existing, urlFromStdin);
+  const plan = planSecret(ctx, needed, existing, fromStdin);
   const summary = `Secret ${ns}/${env.secretName}: ${existingObj ? 'update' : 'create'}; generated: ${plan.generated.join(', ') || 'none'}; from stdin: ${plan.fromStdin.join(', ') || 'none'}; kept: ${plan.kept.join(', ') || 'none'}`;
   if (dry) {
     ctx.log.out(`dry run: ${summary}`);
