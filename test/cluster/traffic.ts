@@ -7,15 +7,30 @@
  *     does not name is not routed (404); prints one `ok`/`FAIL` line per check; writes the session
  *     token to F for `load`; exits 1 on any failure.
  *   tsx test/cluster/traffic.ts load --url http://ADDR --host todo.localhost --token-file F --out R.json
- *     [--concurrency 4]: steady load until SIGTERM/SIGINT (or --seconds): each worker sends, in a
- *     loop, GET /api/tasks (9 in 10) or POST /api/tasks (1 in 10), over keep-alive connections.
- *     Then writes R.json: { requests, ok, failed, byStatus, errors, firstFailures, seconds } and
- *     prints its one-line summary. Any status other than 200/201 or any socket error is a failure.
+ *     [--readers 4] [--rate 200] [--users 6] [--idle 4] [--marks FILE] [--seconds S]: production-shaped
+ *     load until SIGTERM/SIGINT (or --seconds), over keep-alive connections:
+ *       readers  GET /api/tasks, RATE a second together (0: each as fast as it gets answers), F's session;
+ *       users    each its own account: signs up, then in a loop paced to one round per USER_ROUND_MS:
+ *                log-in (every RELOGIN_MS, after logging the previous session out: scrypt, the
+ *                expensive path), list, create (Idempotency-Key), update and delete (If-Match), and
+ *                the web app's `/`;
+ *       idle     each on one connection of its own: a create and a delete, then a pause longer than
+ *                the servers' keep-alive timeout (HTTP_TIMEOUTS.keepAliveSeconds + 5 s), staggered.
+ *     Sized below every backend limit (log-ins per address and per account, writes per user: see
+ *     docs/testing.md), so any answer but the expected status (429 included), any socket error or a
+ *     10 s timeout is a failure. While the phase (--marks, test/cluster/phases.ts) is `idle`, readers
+ *     and users send nothing: every connection, and the proxy's to the servers, sits idle past the
+ *     keep-alive timeout. Writes R.json: per phase, requests and failures by operation, latency
+ *     percentiles, the requests sent on a connection idle longer than the keep-alive timeout; prints
+ *     one line per phase: `phase NAME requests=N failed=N logins=N idle_reuses=N | ...`.
+ *     --concurrency is the old name of --readers.
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import type net from 'node:net';
 import { parseArgs } from 'node:util';
-import { API_ROUTES, BACKEND, type Session, type TaskPage } from '@todo/contract';
+import { API_HEADERS, API_ROUTES, BACKEND, HTTP_TIMEOUTS, type Session, type Task, type TaskPage } from '@todo/contract';
+import { PhaseClock, phaseOrder } from './phases';
 
 const { positionals, values: opts } = parseArgs({
   allowPositionals: true,
@@ -24,13 +39,18 @@ const { positionals, values: opts } = parseArgs({
     host: { type: 'string' },
     'token-file': { type: 'string' },
     out: { type: 'string' },
-    concurrency: { type: 'string', default: '4' },
+    concurrency: { type: 'string' },
+    readers: { type: 'string' },
+    rate: { type: 'string', default: '200' },
+    users: { type: 'string', default: '6' },
+    idle: { type: 'string', default: '4' },
+    marks: { type: 'string' },
     seconds: { type: 'string' },
   },
 });
 const mode = positionals[0];
 if ((mode !== 'flow' && mode !== 'load') || !opts.url || !opts.host || !opts['token-file'] || (mode === 'load' && !opts.out)) {
-  console.error('usage: traffic.ts flow|load --url http://ADDR --host HOST --token-file FILE [--out FILE] [--concurrency N] [--seconds S]');
+  console.error('usage: traffic.ts flow|load --url http://ADDR --host HOST --token-file FILE [--out FILE] [--readers N] [--rate R] [--users N] [--idle N] [--marks FILE] [--seconds S]');
   process.exit(2);
 }
 const base = new URL(opts.url);
@@ -40,14 +60,30 @@ interface Reply {
   status: number;
   type: string;
   body: string;
+  headers: http.IncomingHttpHeaders;
+  /** How long the connection had been idle when this request was sent on it (0: a new connection). */
+  idleMs: number;
 }
 
-function request(method: string, path: string, opt: { host?: string; token?: string; body?: unknown } = {}): Promise<Reply> {
+/** When each pooled connection last finished a response (for `Reply.idleMs`). */
+const lastUsed = new WeakMap<net.Socket, number>();
+
+interface RequestOptions {
+  host?: string;
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  agent?: http.Agent;
+}
+
+function request(method: string, path: string, opt: RequestOptions = {}): Promise<Reply> {
   const payload = opt.body === undefined ? undefined : JSON.stringify(opt.body);
   return new Promise((resolve, reject) => {
+    let idleMs = 0;
+    let sock: net.Socket | undefined;
     const req = http.request(
       {
-        agent,
+        agent: opt.agent ?? agent,
         hostname: base.hostname,
         port: base.port || 80,
         method,
@@ -57,15 +93,23 @@ function request(method: string, path: string, opt: { host?: string; token?: str
           host: opt.host ?? opts.host,
           ...(opt.token ? { authorization: `Bearer ${opt.token}` } : {}),
           ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...opt.headers,
         },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString() }));
+        res.on('end', () => {
+          if (sock) lastUsed.set(sock, Date.now());
+          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString(), headers: res.headers, idleMs });
+        });
         res.on('error', reject);
       },
     );
+    req.on('socket', (s) => {
+      sock = s;
+      if (req.reusedSocket) idleMs = Date.now() - (lastUsed.get(s) ?? Date.now());
+    });
     req.on('timeout', () => req.destroy(new Error('timeout after 10 s')));
     req.on('error', reject);
     req.end(payload);
@@ -120,47 +164,177 @@ async function flow(): Promise<number> {
   return failures ? 1 : 0;
 }
 
+/** A pause that ends early when the load stops. */
+const stopped = new AbortController();
+const pause = (ms: number) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    stopped.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/** Log-in rate per user and the pace of a user's round: together below every backend limit (docs/testing.md). */
+const RELOGIN_MS = 12_000;
+const USER_ROUND_MS = 1_500;
+/** An idle client's pause: longer than the servers' keep-alive timeout. */
+const IDLE_GAP_MS = (HTTP_TIMEOUTS.keepAliveSeconds + 5) * 1000;
+const EXPECTED: Record<string, number> = { signup: 201, login: 200, logout: 204, list: 200, create: 201, update: 200, delete: 204, web: 200 };
+
+interface OpStats {
+  n: number;
+  failed: number;
+  byStatus: Record<string, number>;
+  ms: number[];
+}
+interface PhaseStats {
+  requests: number;
+  failed: number;
+  /** Requests sent on a connection idle longer than the servers' keep-alive timeout. */
+  idleReuses: number;
+  maxIdleSeconds: number;
+  errors: Record<string, number>;
+  firstFailures: string[];
+  ops: Record<string, OpStats>;
+  first: number;
+  last: number;
+}
+
 async function load(): Promise<number> {
-  const token = fs.readFileSync(opts['token-file']!, 'utf8').trim();
-  const concurrency = Number(opts.concurrency);
+  const readerToken = fs.readFileSync(opts['token-file']!, 'utf8').trim();
+  const readers = Number(opts.readers ?? opts.concurrency ?? '4');
+  const users = Number(opts.users);
+  const idlers = Number(opts.idle);
+  const clock = new PhaseClock(opts.marks);
   const started = Date.now();
-  const result = { requests: 0, ok: 0, failed: 0, byStatus: {} as Record<string, number>, errors: {} as Record<string, number>, firstFailures: [] as string[], seconds: 0 };
-  let stopping = false;
-  const stop = () => {
-    stopping = true;
-  };
+  const phases: Record<string, PhaseStats> = {};
+  const stop = () => stopped.abort();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   if (opts.seconds) setTimeout(stop, Number(opts.seconds) * 1000);
-  const note = (what: string) => {
-    result.failed++;
-    if (result.firstFailures.length < 10) result.firstFailures.push(`${new Date().toISOString()} ${what}`);
-  };
-  const worker = async (w: number) => {
-    for (let i = 0; !stopping; i++) {
-      const post = (i + w) % 10 === 0;
-      result.requests++;
-      try {
-        const r = post
-          ? await request('POST', API_ROUTES.tasks, { token, body: { title: `load ${w}-${i}`, tags: ['load'] } })
-          : await request('GET', `${API_ROUTES.tasks}?pageSize=20`, { token });
-        result.byStatus[r.status] = (result.byStatus[r.status] ?? 0) + 1;
-        if (r.status === (post ? 201 : 200)) result.ok++;
-        else note(`${post ? 'POST' : 'GET'} ${r.status} ${r.body.slice(0, 120)}`);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-        result.errors[code] = (result.errors[code] ?? 0) + 1;
-        note(`${post ? 'POST' : 'GET'} ${code}`);
+
+  /** Sends one request of operation `op` and records it under the phase current when it was sent. */
+  const send = async (op: string, method: string, path: string, o: RequestOptions = {}): Promise<Reply | undefined> => {
+    const phase = clock.now();
+    const s = (phases[phase] ??= { requests: 0, failed: 0, idleReuses: 0, maxIdleSeconds: 0, errors: {}, firstFailures: [], ops: {}, first: Date.now(), last: 0 });
+    const st = (s.ops[op] ??= { n: 0, failed: 0, byStatus: {}, ms: [] });
+    const t0 = Date.now();
+    s.requests++;
+    st.n++;
+    const failure = (what: string) => {
+      s.failed++;
+      st.failed++;
+      if (s.firstFailures.length < 10) s.firstFailures.push(`${new Date().toISOString()} ${op} ${method} ${path}: ${what}`);
+    };
+    try {
+      const r = await request(method, path, o);
+      st.ms.push(Date.now() - t0);
+      st.byStatus[r.status] = (st.byStatus[r.status] ?? 0) + 1;
+      if (r.idleMs >= HTTP_TIMEOUTS.keepAliveSeconds * 1000) s.idleReuses++;
+      s.maxIdleSeconds = Math.max(s.maxIdleSeconds, Math.round(r.idleMs / 1000));
+      if (r.status !== EXPECTED[op]) {
+        failure(`HTTP ${r.status}${r.headers['retry-after'] ? ` (Retry-After ${r.headers['retry-after']})` : ''} ${r.body.slice(0, 120)}`);
+        return undefined;
       }
+      return r;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      s.errors[code] = (s.errors[code] ?? 0) + 1;
+      failure(code);
+      return undefined;
+    } finally {
+      s.last = Date.now();
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
-  result.seconds = Math.round((Date.now() - started) / 100) / 10;
-  fs.writeFileSync(opts.out!, JSON.stringify(result, null, 2));
-  console.log(
-    `load: ${result.requests} requests in ${result.seconds} s (${Math.round(result.requests / result.seconds)} req/s, ${concurrency} connections): ${result.ok} ok, ${result.failed} failed`,
-  );
+  /** Readers and users send nothing while the phase is `idle`. */
+  const quiet = async () => {
+    while (clock.now() === 'idle' && !stopped.signal.aborted) await pause(200);
+  };
+
+  // each reader sends at most rate/readers requests a second (0: as fast as answers come)
+  const rate = Number(opts.rate);
+  const reader = async () => {
+    const every = rate > 0 ? (1000 * readers) / rate : 0;
+    let next = Date.now();
+    while (!stopped.signal.aborted) {
+      await quiet();
+      if (stopped.signal.aborted) break;
+      await send('list', 'GET', `${API_ROUTES.tasks}?pageSize=20`, { token: readerToken });
+      next = Math.max(next + every, Date.now() - 1000); // behind by more than a second: no burst to catch up
+      await pause(next - Date.now());
+    }
+  };
+  const account = (kind: string, i: number) => ({ email: `load-${kind}${i}-${started}-${process.pid}@example.com`, password: `load ${kind} ${i} ${started} staple` });
+  /** A create, an update (unless `agent`: an idle client's one connection) and a delete, each conditional on the last answer (If-Match). */
+  const createAndDelete = async (token: string, tag: string, o: { agent?: http.Agent } = {}) => {
+    const c = await send('create', 'POST', API_ROUTES.tasks, { ...o, token, body: { title: `load ${tag}`, tags: ['load'] }, headers: { [API_HEADERS.idempotencyKey]: `${tag}-${Date.now()}-${Math.random()}` } });
+    if (!c) return;
+    const task = JSON.parse(c.body) as Task;
+    let etag = String(c.headers.etag ?? `"${task.version}"`);
+    if (o.agent === undefined) {
+      const u = await send('update', 'PATCH', API_ROUTES.task(task.id), { token, body: { completed: true }, headers: { [API_HEADERS.ifMatch]: etag } });
+      if (!u) return;
+      etag = String(u.headers.etag ?? etag);
+    }
+    await send('delete', 'DELETE', API_ROUTES.task(task.id), { ...o, token, headers: { [API_HEADERS.ifMatch]: etag } });
+  };
+  const user = async (i: number) => {
+    const { email, password } = account('user', i);
+    let token = JSON.parse((await send('signup', 'POST', API_ROUTES.signup, { body: { email, password } }))?.body ?? '{}').token as string | undefined;
+    let loginAt = Date.now();
+    while (!stopped.signal.aborted) {
+      await quiet();
+      const t0 = Date.now();
+      if (!token || t0 - loginAt >= RELOGIN_MS) {
+        if (token) await send('logout', 'POST', API_ROUTES.logout, { token });
+        token = JSON.parse((await send('login', 'POST', API_ROUTES.login, { body: { email, password } }))?.body ?? '{}').token as string | undefined;
+        loginAt = Date.now();
+        if (!token) {
+          await pause(USER_ROUND_MS);
+          continue;
+        }
+      }
+      await send('list', 'GET', `${API_ROUTES.tasks}?pageSize=20`, { token });
+      await createAndDelete(token, `user${i}`);
+      await send('web', 'GET', '/');
+      await pause(Math.max(0, USER_ROUND_MS - (Date.now() - t0)));
+    }
+  };
+  const idler = async (i: number) => {
+    const own = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const { email, password } = account('idle', i);
+    const token = (JSON.parse((await send('signup', 'POST', API_ROUTES.signup, { body: { email, password }, agent: own }))?.body ?? '{}') as Partial<Session>).token;
+    if (!token) return;
+    await pause((i * IDLE_GAP_MS) / Math.max(1, idlers));
+    while (!stopped.signal.aborted) {
+      await createAndDelete(token, `idle${i}`, { agent: own });
+      await pause(IDLE_GAP_MS);
+    }
+    own.destroy();
+  };
+
+  await Promise.all([
+    ...Array.from({ length: readers }, () => reader()),
+    ...Array.from({ length: users }, (_, i) => user(i)),
+    ...Array.from({ length: idlers }, (_, i) => idler(i)),
+  ]);
   agent.destroy();
+
+  const pct = (xs: number[], q: number) => (xs.length ? xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] : 0);
+  const order = [...new Set([...phaseOrder(clock.all()), ...Object.keys(phases)])].filter((p) => phases[p]);
+  const report = Object.fromEntries(
+    order.map((p) => {
+      const s = phases[p];
+      const ops = Object.fromEntries(Object.entries(s.ops).map(([op, o]) => [op, { n: o.n, failed: o.failed, byStatus: o.byStatus, p50: pct(o.ms, 0.5), p99: pct(o.ms, 0.99), max: pct(o.ms, 1) }]));
+      return [p, { ...s, seconds: Math.round((s.last - s.first) / 100) / 10, ops }];
+    }),
+  );
+  fs.writeFileSync(opts.out!, JSON.stringify({ readers, users, idle: idlers, keepAliveSeconds: HTTP_TIMEOUTS.keepAliveSeconds, idleGapSeconds: IDLE_GAP_MS / 1000, phases: report }, null, 2));
+  for (const [p, s] of Object.entries(report)) {
+    const ops = Object.entries(s.ops).map(([op, o]) => `${op} ${o.n}`).join(', ');
+    const login = s.ops.login ? `; log-in p50 ${s.ops.login.p50} ms, p99 ${s.ops.login.p99} ms` : '';
+    console.log(
+      `phase ${p} requests=${s.requests} failed=${s.failed} logins=${s.ops.login?.n ?? 0} idle_reuses=${s.idleReuses} | ${s.requests} requests in ${s.seconds} s (${ops}), ${s.failed} failed, ${s.idleReuses} on connections idle > ${HTTP_TIMEOUTS.keepAliveSeconds} s (longest idle ${s.maxIdleSeconds} s)${login}${s.firstFailures.length ? `; first failures: ${s.firstFailures.join(' | ')}` : ''}`,
+    );
+  }
   return 0;
 }
 
