@@ -25,6 +25,7 @@
  *     one line per phase: `phase NAME requests=N failed=N logins=N idle_reuses=N | ...`.
  *     --concurrency is the old name of --readers.
  */
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
@@ -166,10 +167,16 @@ async function flow(): Promise<number> {
 
 /** A pause that ends early when the load stops. */
 const stopped = new AbortController();
+setMaxListeners(Infinity, stopped.signal); // one per worker waiting at a time
 const pause = (ms: number) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    stopped.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(t);
+      stopped.signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, Math.max(0, ms));
+    stopped.signal.addEventListener('abort', done, { once: true });
   });
 
 /** Log-in rate per user and the pace of a user's round: together below every backend limit (docs/testing.md). */
