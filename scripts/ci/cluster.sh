@@ -18,6 +18,8 @@
 #                      with its certificate issued over ACME HTTP-01, HTTPS end to end, HPAs fed by
 #                      metrics-server, drain vs PDB, rolling update, rollback and certificate
 #                      renewal under load (runs the platform suite first if it was not named);
+#        netpol        e2e's NetworkPolicies probed allowed and denied, a table derived from the
+#                      synthesized policies (test/cluster/netpol.sh; needs e2e before it);
 #        helm          the dev chart (npm run helm-chart) installed, tested, upgraded, rolled back
 #                      and uninstalled by Helm (test/cluster/helm.sh; Helm from scripts/ci/helm.sh).
 #      The add-ons only platform and e2e need (Traefik, metrics-server, cert-manager, Pebble) are
@@ -25,11 +27,12 @@
 # Prints the time of each phase and closes with `cluster: N passed, M failed`.
 # Usage: bash scripts/ci/cluster.sh
 # Env: TODO_CACHE (cache root, default ~/.cache/todo-cdk8s), TODO_CLUSTER_NODE=1 (the node and
-#      its suites), TODO_CLUSTER_SUITES (node-mode suites, default "app kubectl-path platform e2e helm"),
+#      its suites), TODO_CLUSTER_SUITES (node-mode suites, default "app kubectl-path platform e2e netpol helm"),
 #      TODO_CLUSTER_E2E=0 (the same without e2e), CLUSTER_NETPOL=0 (no NetworkPolicy engine),
 #      CLUSTER_BUILD_TIMEOUT (s, default 2400), CLUSTER_READY_TIMEOUT (s, default 180),
 #      CLUSTER_CHECK_TIMEOUT (s, default 600), CLUSTER_APP_TIMEOUT (s, default 900),
 #      CLUSTER_PLATFORM_TIMEOUT_TOTAL (s, default 900), CLUSTER_E2E_TIMEOUT (s, default 900),
+#      CLUSTER_NETPOL_TIMEOUT (s, default 300),
 #      CLUSTER_HELM_TIMEOUT (s, default 900).
 set -euo pipefail
 
@@ -76,7 +79,7 @@ $node && components+=(kube-controller-manager kube-scheduler kubelet kube-proxy 
 suites=()
 addons=()
 if $node; then
-  for s in ${TODO_CLUSTER_SUITES:-app kubectl-path platform e2e helm}; do
+  for s in ${TODO_CLUSTER_SUITES:-app kubectl-path platform e2e netpol helm}; do
     case "$s" in
       app | kubectl-path | helm) suites+=("$s") ;;
       platform) [[ " ${suites[*]} " == *" platform "* ]] || suites+=(platform); addons+=(traefik cert-manager-controller cert-manager-acmesolver pebble) ;;
@@ -89,7 +92,10 @@ if $node; then
           fi
           suites+=(e2e); addons+=(metrics-server traefik cert-manager-controller cert-manager-acmesolver pebble)
         fi ;;
-      *) die "unknown suite '$s' in TODO_CLUSTER_SUITES (known: app kubectl-path platform e2e helm)" ;;
+      # probes the environment e2e deployed: only after it
+      netpol) if [[ " ${suites[*]} " == *" e2e "* ]]; then suites+=(netpol)
+        elif [ "${TODO_CLUSTER_E2E:-1}" != 0 ]; then die "suite netpol probes the environment that e2e deploys: list e2e before it in TODO_CLUSTER_SUITES"; fi ;;
+      *) die "unknown suite '$s' in TODO_CLUSTER_SUITES (known: app kubectl-path platform e2e netpol helm)" ;;
     esac
   done
   [[ " ${suites[*]} " == *" e2e "* ]] ||
@@ -224,6 +230,7 @@ if $node_up; then
       kubectl-path) suite kubectl-path kubectl-path.sh "${CLUSTER_APP_TIMEOUT:-900}" "kubectl path (apply, re-apply, delete)" ;;
       platform) suite platform platform.sh "${CLUSTER_PLATFORM_TIMEOUT_TOTAL:-900}" "platform (netpol, gateway, acme)" ;;
       e2e) suite e2e e2e.sh "${CLUSTER_E2E_TIMEOUT:-900}" "e2e (gateway, TLS, HPA, PDB, load)" ;;
+      netpol) suite netpol netpol.sh "${CLUSTER_NETPOL_TIMEOUT:-300}" "netpol (policy table on e2e)" ;;
       helm) suite helm helm.sh "${CLUSTER_HELM_TIMEOUT:-900}" "helm (install, test, upgrade, rollback, uninstall)" ;;
     esac
   done

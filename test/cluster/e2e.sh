@@ -15,18 +15,23 @@
 #      (sign up, create, list), the certificate verifies against Pebble's root and names the host
 #      (traffic.ts flow); plain HTTP answers 301 to https;
 #   5. both HPAs report CPU and memory utilization from metrics-server (ScalingActive);
-#   6. `kubectl drain` of the node (the app pods of e2e) respects the PDBs: one pod per tier is
+#   6. (under the load of 7) `kubectl drain` of the node (the app pods of e2e) respects the PDBs: one pod per tier is
 #      evicted, the next eviction is refused, each tier keeps a Ready pod throughout; uncordon;
-#   7. a rolling update of the backend (deploy of a new image reference) and a rollback, each
-#      under a steady HTTPS load through the Gateway (traffic.ts load): zero failed requests;
-#   8. a renewal of the certificate (triggered as `cmctl renew` does: the Certificate's Issuing
-#      condition) under the same load: a new certificate in the Secret, served by the Gateway,
-#      after a new HTTP-01 validation; zero failed requests.
+#   7. one production-shaped HTTPS load through the Gateway for the rest (traffic.ts load: log-ins,
+#      list, create, update, delete, idle clients) and a watcher of the pods (limits.ts), in phases:
+#      steady; idle (nothing sent for longer than the servers' keep-alive timeout); resumed; the
+#      drain of step 6 and uncordon; a rolling update of the backend (deploy of a new image
+#      reference); a rollback; a renewal of the certificate (triggered as `cmctl renew` does: the
+#      Certificate's Issuing condition: a new certificate in the Secret, served by the Gateway, after
+#      a new HTTP-01 validation). Per phase: zero failed requests, zero container restarts, zero OOM
+#      kills; each container's memory peak (its cgroup on the node) against its limit.
 #
 # Usage: test/cluster/e2e.sh ENV_FILE [NETNS]   (run by scripts/ci/cluster.sh in node mode)
 # Prints one `ok`/`FAIL` line per check and `e2e: N passed, M failed`; outputs in
 # .logs/cluster/logs/checks/e2e/. Env: CLUSTER_APP_ROLLOUT_TIMEOUT (default 180s),
-# CLUSTER_E2E_LOAD_CONCURRENCY (default 4), CLUSTER_E2E_CERT_TIMEOUT (s, default 180).
+# CLUSTER_E2E_LOAD_CONCURRENCY (the load's readers, default 4), CLUSTER_E2E_LOAD_RATE (their
+# requests a second together, default 200; 0: as fast as answers come), CLUSTER_E2E_LOAD_USERS (the
+# users who log in and write, default 6), CLUSTER_E2E_CERT_TIMEOUT (s, default 180).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -34,11 +39,14 @@ source "$CLUSTER_HERE/app-lib.sh" e2e e2e "$@"
 [[ -n "${KUBE_BIN:-}" ]] || die "KUBE_BIN is not set (the folder of build.sh's binaries)"
 concurrency="${CLUSTER_E2E_LOAD_CONCURRENCY:-4}"
 cert_timeout="${CLUSTER_E2E_CERT_TIMEOUT:-180}"
+load_users="${CLUSTER_E2E_LOAD_USERS:-6}"
+load_rate="${CLUSTER_E2E_LOAD_RATE:-200}"
 tier_selector() { echo "app.kubernetes.io/instance=todo-$env,app.kubernetes.io/component=$1"; }
 
-load_pid="" watch_pid=""
+load_pid="" watch_pid="" limits_pid=""
 cleanup() {
   [[ -n "$load_pid" ]] && kill -TERM "$load_pid" 2>/dev/null
+  [[ -n "$limits_pid" ]] && kill -TERM "$limits_pid" 2>/dev/null
   [[ -n "$watch_pid" ]] && kill "$watch_pid" 2>/dev/null
   k uncordon "$CLUSTER_NODE" >/dev/null 2>&1
 }
@@ -196,9 +204,48 @@ else
   fail "e2e: both HPAs report CPU and memory utilization (ScalingActive)" "$o/hpa.out"
 fi
 
-# --- 6. drain vs PDB -------------------------------------------------------------------------------
-# Only the app pods of e2e are drained (--pod-selector): the database, DNS and the add-ons stay.
-# Meanwhile a watcher samples the Ready pods of each tier.
+# --- 6./7. production-shaped load through an idle gap, the drain, a rolling update, a rollback and a renewal
+# One load for the whole step (traffic.ts load: readers, users who log in and out, list, create,
+# update and delete, idle clients) and one watcher of the namespace's pods (limits.ts: restarts, OOM
+# kills, each container's memory peak from its cgroup on the node). e2e.sh marks the phases:
+#   steady    the load alone;
+#   idle      readers and users send nothing for longer than the servers' keep-alive timeout;
+#   resumed   the same connections again (the client's to Traefik and Traefik's to the pods idled);
+#   drain     `kubectl drain` of e2e's app pods against the PDBs, then uncordon;
+#   update    a rolling update of the backend (ops deploy of a new image reference);
+#   rollback  ops rollback to revision 1's manifests;
+#   renewal   a renewal of the certificate (step 8 below).
+# After the load: per phase, zero failed requests, zero restarts, zero OOM kills, and the peaks.
+marks="$o/phases"
+mark() { echo "$(date +%s%3N) $1" >>"$marks"; }
+start_load() {
+  local enter=()
+  [[ -n "$netns" ]] && enter=(nsenter --net="/run/netns/$netns") # commands, not functions: $! is node's pid
+  : >"$marks"
+  "${enter[@]}" node --import tsx "$CLUSTER_HERE/limits.ts" watch --namespace "$ns" --kubeconfig "$KUBECONFIG" \
+    --containerd "$CLUSTER_CONTAINERD_SOCK" --marks "$marks" --out "$o/limits.json" >"$o/limits.out" 2>&1 &
+  limits_pid=$!
+  "${enter[@]}" node --import tsx "$CLUSTER_HERE/traffic.ts" load --url "https://$gateway_ip" --host "$host" --ca "$acme_root" --token-file "$o/token" \
+    --readers "$concurrency" --rate "$load_rate" --users "$load_users" --marks "$marks" --out "$o/load.json" >"$o/load.out" 2>&1 &
+  load_pid=$!
+}
+stop_load() {
+  kill -TERM "$load_pid" 2>/dev/null; wait "$load_pid"; load_pid=""
+  kill -TERM "$limits_pid" 2>/dev/null; wait "$limits_pid"; limits_pid=""
+}
+keepalive_s="$(node --import tsx -e "console.log(require('@todo/contract').HTTP_TIMEOUTS.keepAliveSeconds)")"
+[[ "$keepalive_s" =~ ^[0-9]+$ ]] || die "cannot read HTTP_TIMEOUTS.keepAliveSeconds from @todo/contract"
+start_load
+mark steady
+sleep 15
+mark idle
+sleep $((keepalive_s + 10))
+mark resumed
+sleep 10
+
+# Drain: only the app pods of e2e are drained (--pod-selector): the database, DNS and the add-ons
+# stay. Meanwhile a watcher samples the Ready pods of each tier.
+mark drain
 ready_pods() { # TIER: Ready pods of the tier that are not being deleted
   k get pods -n "$ns" -l "$(tier_selector "$1")" -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}' |
     awk 'NF == 2 && $2 == "True"' | wc -l
@@ -206,19 +253,21 @@ ready_pods() { # TIER: Ready pods of the tier that are not being deleted
 (while :; do echo "$(date +%s.%N) backend $(ready_pods backend) frontend $(ready_pods frontend)"; sleep 0.5; done) >"$o/drain-watch.out" 2>&1 &
 watch_pid=$!
 k get pods -n "$ns" -o wide >"$o/drain.out" 2>&1
+# pods already being deleted (the HPA scaling down after the idle phase) are "evicted" at once: not counted
+terminating="$(k get pods -n "$ns" -o jsonpath='{range .items[?(@.metadata.deletionTimestamp)]}{.metadata.name}{"\n"}{end}')"
 inns timeout 120 kubectl drain "$CLUSTER_NODE" --pod-selector="app.kubernetes.io/instance=todo-$env,app.kubernetes.io/component in (backend,frontend)" \
   --ignore-daemonsets --delete-emptydir-data --timeout=40s >>"$o/drain.out" 2>&1
 drain_rc=$?
 pdb_allowed="$(k get pdb -n "$ns" -o jsonpath='{range .items[*]}{.metadata.name}={.status.disruptionsAllowed} {end}')"
 kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; watch_pid=""
-evicted_backend="$(grep -c '^pod/todo-backend-.* evicted' "$o/drain.out")"
-evicted_frontend="$(grep -c '^pod/todo-frontend-.* evicted' "$o/drain.out")"
+evicted() { grep "^pod/todo-$1-.* evicted" "$o/drain.out" | awk '{ sub("^pod/", "", $1); print $1 }' | grep -vxF -f <(echo "${terminating:-none}") | wc -l; }
+evicted_backend="$(evicted backend)" evicted_frontend="$(evicted frontend)"
 min_ready="$(awk '$1 ~ /^[0-9.]+$/ && NF == 5 { if (b == "" || $3 < b) b = $3; if (f == "" || $5 < f) f = $5 } END { print b + 0, f + 0 }' "$o/drain-watch.out")"
-{ echo "drain exit $drain_rc; evicted backend $evicted_backend, frontend $evicted_frontend; min Ready (backend frontend): $min_ready; PDBs: $pdb_allowed"; } >>"$o/drain.out"
+{ echo "drain exit $drain_rc; evicted backend $evicted_backend, frontend $evicted_frontend (not counted, terminating before: ${terminating:-none}); min Ready (backend frontend): $min_ready; PDBs: $pdb_allowed"; } >>"$o/drain.out"
 if ((drain_rc != 0)) && grep -q "violate the pod's disruption budget" "$o/drain.out" &&
   ((evicted_backend == 1 && evicted_frontend == 1)) && [[ "$min_ready" =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]] &&
   [[ "$pdb_allowed" == *"todo-backend=0"* && "$pdb_allowed" == *"todo-frontend=0"* ]]; then
-  pass "e2e: kubectl drain respects the PDBs: 1 pod per tier evicted, further evictions refused (429), Ready pods never below $min_ready (backend frontend)"
+  pass "e2e: kubectl drain under load respects the PDBs: 1 pod per tier evicted, further evictions refused (429), Ready pods never below $min_ready (backend frontend)"
 else
   fail "e2e: kubectl drain respects the PDBs" "$o/drain.out"
 fi
@@ -228,54 +277,34 @@ if k uncordon "$CLUSTER_NODE" >"$o/uncordon.out" 2>&1 &&
   pass "e2e: after uncordon the evicted pods' replacements are scheduled and Ready"
 else
   fail "e2e: after uncordon every pod is Ready again" "$o/uncordon.out"
-  finish
 fi
 
-# --- 7. rolling updates under load ---------------------------------------------------------------
-# under_load NAME CMD...: steady HTTPS load through the Gateway while CMD runs (plus 3 s either side),
-# as a user of its own (signed up by `traffic.ts flow`: the backend limits each user's writes per minute).
-under_load() {
-  local name="$1" enter=(); shift
-  [[ -n "$netns" ]] && enter=(nsenter --net="/run/netns/$netns") # a command, not a function: $! is node's pid
-  traffic flow --token-file "$o/$name-token" >"$o/$name-flow.out" 2>&1 || { echo "no user for the load:"; cat "$o/$name-flow.out"; return 1; }
-  "${enter[@]}" node --import tsx "$CLUSTER_HERE/traffic.ts" load --url "https://$gateway_ip" --host "$host" --ca "$acme_root" --token-file "$o/$name-token" \
-    --concurrency "$concurrency" --out "$o/$name-load.json" >"$o/$name-load.out" 2>&1 &
-  load_pid=$!
-  sleep 3
-  "$@"
-  local rc=$?
-  sleep 3
-  kill -TERM "$load_pid" 2>/dev/null; wait "$load_pid"; load_pid=""
-  return "$rc"
-}
-load_result() { # NAME: "<requests> <failed>" from the load report
-  node -e 'const r = require(process.argv[1]); console.log(r.requests, r.failed)' "$o/$1-load.json" 2>/dev/null || echo "0 -1"
-}
 backend_pods() { # the backend's pods that are not terminating
   k get pods -n "$ns" -l "$(tier_selector backend)" -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{"\n"}{end}' |
     awk 'NF == 1' | sort
 }
 backend_image() { k get deployment -n "$ns" todo-backend -o jsonpath='{.spec.template.spec.containers[0].image}'; }
 
-# rollout_under_load NAME REVISION IMAGE WHAT OPS-ARGS...: runs `ops OPS-ARGS` under load
-# (its output in $o/NAME.out); passes if the tool deployed REVISION, the Deployment runs
-# IMAGE, no pod from before is left (but terminating) and no request failed.
+# rollout_under_load NAME REVISION IMAGE WHAT OPS-ARGS...: phase NAME: runs `ops OPS-ARGS` (its
+# output in $o/NAME.out); passes if the tool deployed REVISION, the Deployment runs IMAGE and no
+# pod from before is left (but terminating). The load's verdict comes with the phase checks below.
 rollout_under_load() {
-  local name="$1" revision="$2" image="$3" what="$4" before after requests failures; shift 4
+  local name="$1" revision="$2" image="$3" what="$4" before after; shift 4
+  mark "$name"
   before="$(backend_pods)"
-  if ! under_load "$name" ops "$1" "$o/$name.out" "${@:2}" --timeout "$rollout_timeout"; then
-    cat "$o/$name-load.out" >>"$o/$name.out" 2>/dev/null
+  if ! ops "$1" "$o/$name.out" "${@:2}" --timeout "$rollout_timeout"; then
     fail "e2e: $what under load: npm run $1 failed" "$o/$name.out"
+    sleep 3
     return
   fi
-  read -r requests failures <<<"$(load_result "$name")"
   after="$(backend_pods)"
+  sleep 3
   if grep -q "revision $revision deployed" "$o/$name.out" && [[ "$(backend_image)" == "$image" ]] &&
-    [[ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ]] && ((requests >= 50 && failures == 0)); then
-    pass "e2e: $what under load: $(sed 's/^load: //' "$o/$name-load.out")"
+    [[ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ]]; then
+    pass "e2e: $what under load: every backend pod replaced ($(echo "$before" | wc -l) before, $(echo "$after" | wc -l) after)"
   else
-    { echo "pods before: $before"; echo "pods after: $after"; echo "image: $(backend_image)"; cat "$o/$name-load.json"; } >>"$o/$name.out" 2>&1
-    fail "e2e: $what under load with zero failed requests" "$o/$name.out"
+    { echo "pods before: $before"; echo "pods after: $after"; echo "image: $(backend_image)"; } >>"$o/$name.out" 2>&1
+    fail "e2e: $what under load" "$o/$name.out"
   fi
 }
 
@@ -313,18 +342,34 @@ renew() {
   (($(validations) > before_validations)) || { echo "Pebble did not validate HTTP-01 again"; return 1; }
 }
 renewed_in=""
-if under_load renewal renew >"$o/renewal.out" 2>&1; then
-  read -r requests failures <<<"$(load_result renewal)"
-  if ((requests >= 50 && failures == 0)); then
-    pass "e2e: certificate renewal under load: revision $(cert_field '{.status.revision}') in ${renewed_in} s after a new HTTP-01 validation through the Gateway, the new certificate in the Secret and served; $(sed 's/^load: //' "$o/renewal-load.out")"
-  else
-    cat "$o/renewal-load.json" >>"$o/renewal.out" 2>/dev/null
-    fail "e2e: certificate renewal under load with zero failed requests" "$o/renewal.out"
-  fi
+mark renewal
+if renew >"$o/renewal.out" 2>&1; then
+  pass "e2e: certificate renewal under load: revision $(cert_field '{.status.revision}') in ${renewed_in} s after a new HTTP-01 validation through the Gateway, the new certificate in the Secret and served"
 else
-  cat "$o/renewal-load.out" >>"$o/renewal.out" 2>/dev/null
   fail "e2e: certificate renewal (Issuing condition) replaces the Secret and the served certificate" "$o/renewal.out"
 fi
+sleep 3
+mark end
+stop_load
+
+# Per phase: the load's requests and failures (traffic.ts), the pods' restarts, OOM kills and peaks (limits.ts).
+phase_checks() {
+  local p load lim requests nfailed logins reuses restarts ooms
+  for p in steady idle resumed drain update rollback renewal; do
+    load="$(grep "^phase $p " "$o/load.out")" lim="$(grep "^phase $p " "$o/limits.out")"
+    read -r requests nfailed logins reuses < <(sed -n 's/^phase [^ ]* requests=\([0-9]*\) failed=\([0-9]*\) logins=\([0-9]*\) idle_reuses=\([0-9]*\) .*/\1 \2 \3 \4/p' <<<"$load")
+    read -r restarts ooms < <(sed -n 's/^phase [^ ]* restarts=\([0-9]*\) oom_kills=\([0-9]*\) .*/\1 \2/p' <<<"$lim")
+    { echo "load:   ${load:-none}"; echo "limits: ${lim:-none}"; } >"$o/phase-$p.out"
+    # the idle phase carries the idle clients' few requests only; the others the whole mix, log-ins included
+    if [[ -n "$requests" && -n "$restarts" ]] && ((nfailed == 0 && restarts == 0 && ooms == 0)) &&
+      { [[ "$p" == idle ]] || ((requests >= 50 && logins >= 1)); } && { [[ "$p" != resumed ]] || ((reuses >= 1)); }; then
+      pass "e2e: load $p: ${load#*| }; ${lim#*| }"
+    else
+      fail "e2e: load $p: zero failed requests, restarts and OOM kills$([[ "$p" == resumed ]] && echo ', connections idle past the keep-alive timeout reused')" "$o/phase-$p.out"
+    fi
+  done
+}
+phase_checks
 { echo "--- kubectl get hpa"; k get hpa -n "$ns"; echo "--- events"; k get events -n "$ns" --sort-by=.lastTimestamp | tail -n 40; } >"$o/after.out" 2>&1
 
 finish

@@ -1,9 +1,10 @@
-# Helpers shared by the node-mode suites (app.sh, platform.sh, e2e.sh), sourced after lib.sh as
-# `source suite-lib.sh SUITE ENV_FILE [NETNS]`: reads the cluster's env file (ENV_FILE, default
-# .logs/cluster/state/env; the node must be up), changes to the repository and sets suite (prefix
-# of the closing line), o (output folder, emptied: .logs/cluster/logs/checks/SUITE) and netns (the
-# cluster's network namespace, or empty); defines pass/fail (counted in passed/failed), inns (run
-# in the cluster's network namespace), k (kubectl there) and ctr_k8s (the node's containerd).
+# Helpers shared by the node-mode suites (app.sh, platform.sh, e2e.sh, netpol.sh; oom-demo.sh by
+# hand), sourced after lib.sh as `source suite-lib.sh SUITE ENV_FILE [NETNS]`: reads the cluster's
+# env file (ENV_FILE, default .logs/cluster/state/env; the node must be up), changes to the
+# repository and sets suite (prefix of the closing line), o (output folder, emptied:
+# .logs/cluster/logs/checks/SUITE) and netns (the cluster's network namespace, or empty); defines
+# pass/fail (counted in passed/failed), inns (run in the cluster's network namespace), k (kubectl
+# there) and ctr_k8s (the node's containerd).
 # shellcheck shell=bash
 
 suite="$1" env_file="${2:-$STATE_DIR/env}" netns="${3:-}"
