@@ -90,6 +90,7 @@ export class TodoCharts {
         { spec: BACKEND_ENV.port, value: String(BACKEND.port) },
         { spec: BACKEND_ENV.logLevel, value: b.logLevel },
         { spec: BACKEND_ENV.dbPoolMax, value: String(b.dbPoolMax) },
+        { spec: BACKEND_ENV.sessionCookieSecure, value: b.sessionCookieSecure },
         { spec: BACKEND_ENV.trustedProxies, value: b.trustedProxyCidrs.join(',') },
         ...shutdown(BACKEND_ENV),
         { spec: BACKEND_ENV.databaseUrl, secretName: env.secretName, secretKey: SECRET_KEYS.databaseUrl },

@@ -24,7 +24,8 @@ export const ENVIRONMENTS = {
     replicas: 1,
     imagePullPolicy: 'IfNotPresent',
     images: {},
-    backend: { resources: small, logLevel: 'debug', trustedProxyCidrs: localPodCidrs },
+    // plain HTTP on the NodePort: a Secure refresh cookie would not be kept (it is Secure over HTTPS still)
+    backend: { resources: small, logLevel: 'debug', trustedProxyCidrs: localPodCidrs, sessionCookieSecure: 'auto' },
     frontend: { resources: small, logLevel: 'debug' },
     frontendService: { type: 'NodePort', nodePort: 30000 },
     database: { kind: 'in-cluster' },

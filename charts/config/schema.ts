@@ -361,6 +361,12 @@ export const environmentSchema = z
     backend: tierSchema
       .extend({
         dbPoolMax: z.int().min(1).max(100).default(10).describe('DB_POOL_MAX of the backend: connections per pod (see database connection budget).'),
+        sessionCookieSecure: z
+          .enum(['always', 'auto'])
+          .default('always')
+          .describe(
+            "SESSION_COOKIE_SECURE: 'always' (the refresh cookie is Secure; browsers keep it over HTTPS only), or 'auto' (Secure only when the browser's connection is HTTPS) for an environment its users reach over plain HTTP, such as dev's NodePort.",
+          ),
         trustedProxyCidrs: z
           .array(checked(cidrProblem))
           .min(1)
