@@ -35,8 +35,8 @@ async function storedKey(q: Queryable, userId: string, key: string, hash: string
 }
 
 /**
- * One transaction claims the key (a concurrent request with the same key waits on the row, then finds
- * it), inserts the task and stores the response with the key. A refused create (session, quota) rolls
+ * One transaction locks the user's row, claims the key (a concurrent request with the same key waits on
+ * the row, then finds it), inserts the task and stores the response with the key. A refused create (session, quota) rolls
  * back and stores nothing, so the client may retry with the same key.
  */
 export function createIdempotentCreate(db: Database) {
@@ -54,6 +54,9 @@ export function createIdempotentCreate(db: Database) {
     try {
       return await db.transaction(async (tx) => {
         await tx.query(`delete from idempotency_keys where user_id = $1 and key = $2 and created_at <= now() - interval '${IDEMPOTENCY_HOURS} hours'`, [userId, key]);
+        // The user's row first (as the create does next): the key's foreign key would otherwise take a
+        // share lock on it that a concurrent create of the same user, holding its own, waits on forever.
+        await tx.query(`select 1 from users where id = $1 for update`, [userId], PREPARED);
         const claimed = await tx.query(
           `insert into idempotency_keys (user_id, key, request_hash)
            select $1, $2, $3 where exists (select 1 from users where id = $1)

@@ -163,6 +163,17 @@ describe('concurrency, idempotency and limits on PostgreSQL (many connections at
     expect((await call(backend, 'POST', API_ROUTES.tasks, { token, body: { title: 'something else' }, headers: { 'idempotency-key': key } })).status).toBe(422);
   });
 
+  it('Idempotency-Key: simultaneous creates of one user with different keys all succeed (no deadlock between their transactions)', async () => {
+    const { token } = await signup(backend);
+    for (let round = 0; round < 5; round++) {
+      const replies = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => call(backend, 'POST', API_ROUTES.tasks, { token, body: { title: `keyed ${round}-${i}` }, headers: { 'idempotency-key': `k-${round}-${i}-${Date.now()}` } })),
+      );
+      expect(replies.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+    }
+    expect((await call(backend, 'GET', `${API_ROUTES.tasks}?q=keyed&pageSize=100`, { token })).body.total).toBe(20);
+  });
+
   it('the task quota holds under a burst of simultaneous creates, and the write rate limit answers 429 with Retry-After', async () => {
     const db2 = createPostgres({ connectionString: DATABASE_URL, max: 10 });
     const limited = testBackend(db2, { schemaChecked: false, taskQuota: 5, writeRateLimitPerMinute: 12 });
