@@ -54,17 +54,26 @@ function nextMonday(): string {
 
 const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
-/** The API as a second device: its own log-in, its own token. */
+/** The API as a second device: its own log-in, its own token (logged in again when the short-lived token expired). */
 async function device(base: string, email: string) {
-  const res = await fetch(`${base}${API_ROUTES.login}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD, timeZone: ZONE }) });
-  expect(res.ok, `API log-in: ${res.status}`);
-  const token = ((await res.json()) as { token: string }).token;
-  const call = async <T>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> => {
-    const r = await fetch(`${base}${route}`, {
+  const logIn = async () => {
+    const res = await fetch(`${base}${API_ROUTES.login}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD, timeZone: ZONE }) });
+    expect(res.ok, `API log-in: ${res.status}`);
+    return ((await res.json()) as { token: string }).token;
+  };
+  let token = await logIn();
+  const send = (method: string, route: string, body: unknown, headers: Record<string, string>) =>
+    fetch(`${base}${route}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+  const call = async <T>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> => {
+    let r = await send(method, route, body, headers);
+    if (r.status === 401) {
+      token = await logIn();
+      r = await send(method, route, body, headers);
+    }
     const text = await r.text();
     if (!r.ok) throw new Error(`${method} ${route}: ${r.status} ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
