@@ -163,7 +163,9 @@ export function smokePod(env: ResolvedEnvironment, name: string, image: string, 
  * The entry point's address, or why it has none. An Ingress gets its address from the controller a
  * moment after it admits it (`kubectl wait` for it); an HTTPRoute must be accepted by its Gateway's
  * listener, with its Services resolved, and the Gateway must publish an address. Both are waited for
- * at most ENTRY_ADDRESS_WAIT_SECONDS (or --timeout, if shorter).
+ * at most ENTRY_ADDRESS_WAIT_SECONDS (or --timeout, if shorter); while the environment's own
+ * Certificate is not issued yet (an HTTPS listener serves once its Secret exists), up to --timeout,
+ * and the Certificate's state is part of the answer.
  */
 export function entryTarget(ctx: Ctx): { target?: EntryTarget; problem?: string } {
   const env = ctx.env;
@@ -188,8 +190,20 @@ export function entryTarget(ctx: Ctx): { target?: EntryTarget; problem?: string 
   const gw = env.config.gateway;
   if (!gw) return {};
   const parent = gw.shared ? { name: gw.shared.name, namespace: gw.shared.namespace } : { name: gw.own!.name, namespace: ns };
-  const deadline = ctx.now().getTime() + wait * 1000;
+  const started = ctx.now().getTime();
+  // the Certificate cert-manager issues into the listener's Secret, where the environment asks for one
+  const certName = gw.tls?.issuer ? gw.tls.secretName : undefined;
+  const certPending = (): string | undefined => {
+    if (!certName) return undefined;
+    const r = ctx.kubectl.run(['get', 'certificates.cert-manager.io', certName, '-n', ns, '-o', 'json']);
+    if (r.code !== 0) return `Certificate ${ns}/${certName}: ${firstLine(r.stderr)}`;
+    const ready = (JSON.parse(r.stdout).status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
+    if (ready?.status === 'True') return undefined;
+    const why = ready ? `${ready.reason ?? ''}${ready.message ? `: ${ready.message}` : ''}` : 'no status yet';
+    return `Certificate ${ns}/${certName} not issued yet (${why}); the listener serves once cert-manager has written the Secret ${certName} (kubectl describe certificate,challenge -n ${ns})`;
+  };
   let problem = '';
+  let waited = wait;
   for (;;) {
     const route = read('httproute', name, ns);
     const statuses: { parentRef?: { name?: string; sectionName?: string }; conditions?: { type: string; status: string; reason?: string; message?: string }[] }[] = route.status?.parents ?? [];
@@ -202,13 +216,17 @@ export function entryTarget(ctx: Ctx): { target?: EntryTarget; problem?: string 
         return !st ? `not yet seen by ${where}` : bad ? `${bad.type}=${bad.status} on ${where}: ${bad.reason ?? ''} ${bad.message ?? ''}`.trim() : '';
       })
       .filter(Boolean);
-    if (notReady.length) problem = `HTTPRoute ${ns}/${name}: ${notReady.join('; ')}`;
-    else {
+    let cert: string | undefined;
+    if (notReady.length) {
+      cert = certPending();
+      problem = `HTTPRoute ${ns}/${name}: ${notReady.join('; ')}${cert ? `; ${cert}` : ''}`;
+    } else {
       const address: string | undefined = read('gateway', parent.name, parent.namespace).status?.addresses?.[0]?.value;
       if (address) return { target: { kind: 'Gateway', address, hosts: [...gw.hosts], tls: gw.shared ? gw.shared.protocol === 'HTTPS' : gw.tls !== undefined } };
       problem = `Gateway ${parent.namespace}/${parent.name} has no address (status.addresses)`;
     }
-    if (ctx.now().getTime() >= deadline) return { problem: `${problem} after ${wait}s` };
+    waited = cert ? Math.max(wait, ctx.args.timeoutSeconds) : wait;
+    if (ctx.now().getTime() >= started + waited * 1000) return { problem: `${problem} after ${waited}s` };
     ctx.sleep(2000);
   }
 }

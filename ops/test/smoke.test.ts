@@ -94,10 +94,13 @@ describe('smoke command', () => {
   const deployment = (w: ReturnType<typeof world>, ns: string) =>
     w.cluster.upsert({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-backend', namespace: ns }, spec: { template: { spec: { containers: [{ name: 'backend', image: `todo-backend:${TEST_TAG}` }] } } } });
   /** The staging environment's HTTPRoute (from its synth), with the route status and Gateway address given. */
-  const gatewayWorld = (conditions: { type: string; status: string; reason?: string; message?: string }[], address?: string) => {
+  const gatewayWorld = (conditions: { type: string; status: string; reason?: string; message?: string }[], address?: string, certificate: { status: string; reason?: string; message?: string } = { status: 'True' }) => {
     const w = world();
     deployment(w, 'todo-staging');
-    const route = readManifests(fixtureDir('staging')).objects.find((o) => o.kind === 'HTTPRoute')!;
+    const objects = readManifests(fixtureDir('staging')).objects;
+    const route = objects.find((o) => o.kind === 'HTTPRoute')!;
+    const cert = objects.find((o) => o.kind === 'Certificate')!;
+    w.cluster.upsert({ ...cert, status: { conditions: [{ type: 'Ready', ...certificate }] } });
     const ref = route.spec.parentRefs[0];
     w.cluster.upsert({ ...route, status: { parents: [{ parentRef: ref, controllerName: 'example.com/gateway', conditions }] } });
     w.cluster.upsert({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: ref.name, namespace: ref.namespace }, status: address ? { addresses: [{ type: 'IPAddress', value: address }] } : {} });
@@ -123,6 +126,22 @@ describe('smoke command', () => {
       'HTTPRoute todo-staging/todo: Accepted=False on listener https-todo-staging of Gateway gateway-system/public: NotAllowedByListeners no listener allows this namespace after 10s',
     );
     expect(w.cluster.calls.some((c) => c.args[0] === 'create')).toBe(false);
+  });
+
+  test('a listener waiting for its certificate: the Certificate\'s state in the error, waited for up to --timeout', () => {
+    const w = gatewayWorld([{ type: 'Accepted', status: 'False', reason: 'NoMatchingParent', message: 'no listener matched' }], '203.0.113.9', {
+      status: 'False',
+      reason: 'DoesNotExist',
+      message: 'Issuing certificate as Secret does not exist',
+    });
+    expect(runCli(w, ['smoke', '--env', 'staging', '--timeout', '90s'])).toBe(1);
+    expect(w.log.text).toContain(
+      'Certificate todo-staging/todo-staging-tls not issued yet (DoesNotExist: Issuing certificate as Secret does not exist); the listener serves once cert-manager has written the Secret todo-staging-tls',
+    );
+    expect(w.log.text).toContain('after 90s'); // not the 60 s an address alone is waited for
+    // issued meanwhile: the same route, accepted, goes through
+    const issued = gatewayWorld(accepted, '203.0.113.9', { status: 'True' });
+    expect(runCli(issued, ['smoke', '--env', 'staging', '--timeout', '90s'])).toBe(0);
   });
 
   test('a Gateway without an address: said so, with --skip-entry as the way past it', () => {
