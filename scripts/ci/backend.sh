@@ -162,8 +162,29 @@ schemathesis_tool() {
 # is left out there, as it would end that session for the rest of the run) and anonymous (every route).
 st_total_generated=0; st_total_passed=0; st_total_failures=0
 st_server() { # st_server LABEL DATABASE_URL
-  local label=$1 url=$2 sport pid tok
-  sport=$((port + 100)); while ! port_free "$sport"; do sport=$((sport + 1)); done
+  local label=$1 url=$2 sport=$((port + 100)) pid tok attempt
+  # A free port can be taken between the check and the listen (this range is also the kernel's
+  # ephemeral one): on EADDRINUSE the server exits and the next port is tried.
+  for attempt in 1 2 3 4 5; do
+    while ! port_free "$sport"; do sport=$((sport + 1)); done
+    st_start "$label" "$url" "$sport"
+    if [ -z "$tok" ] && grep -q EADDRINUSE "$work/st-server-$label.log"; then
+      wait "$pid" 2>/dev/null || true
+      st_pids=${st_pids/ $pid/}
+      say "schemathesis ($label): port $sport was taken meanwhile, trying the next"
+      sport=$((sport + 1))
+      continue
+    fi
+    break
+  done
+  if [ -z "$tok" ]; then bad "schemathesis ($label): the server did not start"; tail -n 20 "$work/st-server-$label.log"; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return; fi
+  st_run "$label, authenticated" "$sport" -H "Authorization: Bearer $tok" --exclude-path /api/auth/logout
+  st_run "$label, anonymous" "$sport"
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  st_pids=${st_pids/ $pid/}
+}
+st_start() { # st_start LABEL DATABASE_URL PORT: the server in the background (pid), and a fresh account's token (tok) once it is ready, or empty
+  local label=$1 url=$2 sport=$3
   env DATABASE_URL="$url" PORT=$sport HOST=127.0.0.1 LOG_LEVEL=warn JWT_SECRET="$(head -c 32 /dev/urandom | base64)" \
     LOGIN_RATE_LIMIT_PER_MINUTE=100000 LOGIN_ACCOUNT_RATE_LIMIT_PER_MINUTE=100000 WRITE_RATE_LIMIT_PER_MINUTE=1000000 \
     node backend/dist/server.js >"$work/st-server-$label.log" 2>&1 &
@@ -173,15 +194,14 @@ st_server() { # st_server LABEL DATABASE_URL
   tok=$(node -e '
     const base = process.argv[1];
     (async () => {
-      for (let i = 0; i < 240; i++) { if ((await fetch(base + "/readyz").catch(() => ({ status: 0 }))).status === 200) break; await new Promise((r) => setTimeout(r, 250)); }
+      for (let i = 0; i < 240; i++) {
+        try { process.kill(Number(process.argv[2]), 0); } catch { return; } // the server exited
+        if ((await fetch(base + "/readyz").catch(() => ({ status: 0 }))).status === 200) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
       const r = await fetch(base + "/api/auth/signup", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "schemathesis@example.test", password: "schemathesis passphrase" }) });
       process.stdout.write((await r.json()).token ?? "");
-    })().catch(() => {});' "http://127.0.0.1:$sport") || tok=""
-  if [ -z "$tok" ]; then bad "schemathesis ($label): the server did not start"; tail -n 20 "$work/st-server-$label.log"; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return; fi
-  st_run "$label, authenticated" "$sport" -H "Authorization: Bearer $tok" --exclude-path /api/auth/logout
-  st_run "$label, anonymous" "$sport"
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-  st_pids=${st_pids/ $pid/}
+    })().catch(() => {});' "http://127.0.0.1:$sport" "$pid") || tok=""
 }
 st_run() { # st_run LABEL PORT [schemathesis arguments]
   local label=$1 sport=$2 out rc=0 generated passed failures
