@@ -110,6 +110,13 @@ async function main() {
   } catch (err) {
     fatal(`cannot open the database: ${(err as Error).message}`);
   }
+  // PostgreSQL: the pool's connections opened before the first requests (a database that is down now
+  // is no reason not to start: /readyz says so, and the pool connects once it is back).
+  const t0 = Date.now();
+  await db.warm?.(config.dbPoolMax).then(
+    () => app.log.info({ connections: config.dbPoolMax, ms: Date.now() - t0 }, 'database connections opened'),
+    (err: Error) => app.log.warn({ err: err.message }, 'could not open the database connections ahead of traffic'),
+  );
   app.lifecycle.markReady();
   app.log.info('ready');
 }

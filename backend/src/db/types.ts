@@ -33,6 +33,8 @@ export interface Database extends Queryable {
   withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
   /** Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
+  /** Opens up to `n` pooled connections ahead of traffic (PostgreSQL); resolves when they are open. */
+  warm?(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
