@@ -366,6 +366,8 @@ phase_checks() {
       { [[ "$p" == idle ]] || ((requests >= 50 && logins >= 1)); } && { [[ "$p" != resumed ]] || ((reuses >= 1)); }; then
       pass "e2e: load $p: ${load#*| }; ${lim#*| }"
     else
+      # what the backend's pods that are still there logged above info (a 503's cause: pool, timeout, database)
+      { echo "--- the backend's warnings and errors (pods still running)"; k logs -n "$ns" -l "$(tier_selector backend)" --prefix --tail=-1 --max-log-requests=20 2>&1 | grep -E '"level":(40|50|60)|"level":"(warn|error|fatal)"' | tail -n 40; } >>"$o/phase-$p.out"
       fail "e2e: load $p: zero failed requests, restarts and OOM kills$([[ "$p" == resumed ]] && echo ', connections idle past the keep-alive timeout reused')" "$o/phase-$p.out"
     fi
   done
